@@ -1,0 +1,322 @@
+#include "actors/layered.hpp"
+
+#include "caf/event_based_actor.hpp"
+#include "caf/send.hpp"
+
+#include "actors/store.hpp"
+#include "messages/errc.hpp"
+#include "messages/register_types.hpp"
+
+namespace ooo::storage {
+
+namespace {
+
+bytes to_bytes(std::string_view data) {
+  return bytes(data.begin(), data.end());
+}
+
+std::string index_of(const receipt& r) {
+  return std::string{last_segment(r.key)};
+}
+
+} // namespace
+
+// -- watch_handle ------------------------------------------------------------------------------
+
+watch_handle::watch_handle(store_actor store, uint64_t id, caf::actor subscriber)
+  : store_(std::move(store)), id_(id), subscriber_(std::move(subscriber)) {
+  // nop
+}
+
+watch_handle& watch_handle::operator=(watch_handle&& other) {
+  stop();
+  store_ = std::move(other.store_);
+  id_ = other.id_;
+  subscriber_ = std::move(other.subscriber_);
+  return *this;
+}
+
+watch_handle::~watch_handle() {
+  stop();
+}
+
+void watch_handle::stop() {
+  if (store_)
+    caf::anon_send(store_, caf::unsubscribe_atom::value, id_);
+  if (subscriber_)
+    caf::anon_send_exit(subscriber_, caf::exit_reason::user_shutdown);
+  store_ = nullptr;
+  subscriber_ = nullptr;
+}
+
+// -- layered: construction ---------------------------------------------------------------------
+
+namespace {
+
+store_config make_store_config(layered_config cfg, options opts) {
+  store_config result;
+  result.opts = std::move(opts);
+  result.mode = cfg.persistent ? cfg.mode : durability::memory;
+  result.persistent = std::move(cfg.persistent);
+  return result;
+}
+
+} // namespace
+
+layered::layered(layered_config cfg, options opts)
+  : own_cfg_(std::make_unique<caf::actor_system_config>()) {
+  register_types(*own_cfg_);
+  own_sys_ = std::make_unique<caf::actor_system>(*own_cfg_);
+  sys_ = own_sys_.get();
+  store_ = spawn_store(*sys_, make_store_config(std::move(cfg), std::move(opts)));
+}
+
+layered::layered(caf::actor_system& sys, layered_config cfg, options opts) : sys_(&sys) {
+  store_ = spawn_store(*sys_, make_store_config(std::move(cfg), std::move(opts)));
+}
+
+layered::~layered() {
+  // Close answers whatever is still queued and flushes persistence; then every actor this
+  // facade spawned must end, or the actor system's destructor would wait for it forever.
+  call<void>(caf::close_atom::value);
+  caf::anon_send_exit(store_, caf::exit_reason::user_shutdown);
+  for (auto& watcher : watchers_)
+    caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
+  idle_.clear();
+  store_ = nullptr;
+  own_sys_.reset();
+}
+
+// -- layered: plumbing -------------------------------------------------------------------------
+
+std::unique_ptr<caf::scoped_actor> layered::borrow() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!idle_.empty()) {
+      auto self = std::move(idle_.back());
+      idle_.pop_back();
+      return self;
+    }
+  }
+  return std::make_unique<caf::scoped_actor>(*sys_);
+}
+
+void layered::give_back(std::unique_ptr<caf::scoped_actor> self) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  idle_.emplace_back(std::move(self));
+}
+
+template <class T, class... Ts>
+caf::expected<T> layered::call(Ts&&... xs) {
+  auto self = borrow();
+  caf::expected<T> result{caf::error{}};
+  auto on_error = [&](caf::error& err) { result = std::move(err); };
+  if constexpr (std::is_void<T>::value)
+    (*self)->request(store_, timeout_, std::forward<Ts>(xs)...)
+      .receive([&] { result = caf::expected<void>{}; }, on_error);
+  else
+    (*self)->request(store_, timeout_, std::forward<Ts>(xs)...)
+      .receive([&](T& x) { result = std::move(x); }, on_error);
+  give_back(std::move(self));
+  return result;
+}
+
+uint64_t layered::token_of(const std::string& key) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (tokens_.empty())
+    return 0;
+  auto i = tokens_.find(key);
+  return i == tokens_.end() ? 0 : i->second;
+}
+
+// -- lifecycle ---------------------------------------------------------------------------------
+
+caf::expected<void> layered::start() {
+  return call<void>(start_atom::value);
+}
+
+caf::expected<void> layered::close() {
+  return call<void>(caf::close_atom::value);
+}
+
+bool layered::active() {
+  auto result = call<bool>(active_atom::value);
+  return result && *result;
+}
+
+// -- writes ------------------------------------------------------------------------------------
+
+caf::expected<receipt> layered::write(const std::string& key, bytes data, write_options opts) {
+  if (opts.token == 0)
+    opts.token = token_of(key);
+  return call<receipt>(set_atom::value, key, std::move(data), opts);
+}
+
+caf::expected<std::string> layered::set(const std::string& key, bytes data) {
+  auto result = write(key, std::move(data));
+  if (!result)
+    return result.error();
+  return index_of(*result);
+}
+
+caf::expected<std::string> layered::set(const std::string& key, std::string_view data) {
+  return set(key, to_bytes(data));
+}
+
+caf::expected<std::string> layered::push(const std::string& pattern, std::string_view data) {
+  auto result = call<receipt>(push_atom::value, pattern, to_bytes(data));
+  if (!result)
+    return result.error();
+  return std::move(result->key);
+}
+
+caf::expected<std::string> layered::set_with_meta(const std::string& key, std::string_view data,
+                                                  int64_t created, int64_t updated) {
+  write_options opts;
+  opts.created = created;
+  opts.updated = updated;
+  auto result = write(key, to_bytes(data), opts);
+  if (!result)
+    return result.error();
+  return index_of(*result);
+}
+
+caf::expected<uint64_t> layered::del(const std::string& key_or_pattern) {
+  return call<uint64_t>(del_atom::value, key_or_pattern);
+}
+
+caf::expected<uint64_t> layered::del_silent(const std::string& key_or_pattern) {
+  return call<uint64_t>(del_silent_atom::value, key_or_pattern);
+}
+
+caf::expected<uint64_t> layered::clear() {
+  return call<uint64_t>(clear_atom::value);
+}
+
+// -- reads -------------------------------------------------------------------------------------
+
+caf::expected<object> layered::get(const std::string& key) {
+  return call<object>(caf::get_atom::value, key);
+}
+
+caf::expected<std::vector<object>> layered::list(const std::string& pattern,
+                                                 list_options opts) {
+  return call<std::vector<object>>(list_atom::value, pattern, opts);
+}
+
+caf::expected<std::vector<object>> layered::get_list(const std::string& pattern) {
+  list_options opts;
+  opts.ascending = true;
+  return list(pattern, opts);
+}
+
+caf::expected<std::vector<object>> layered::get_list_descending(const std::string& pattern) {
+  return list(pattern, list_options{});
+}
+
+caf::expected<std::vector<object>> layered::get_n(const std::string& pattern, int64_t offset,
+                                                  int64_t limit) {
+  list_options opts;
+  opts.offset = offset;
+  opts.limit = limit;
+  return list(pattern, opts);
+}
+
+caf::expected<std::vector<object>>
+layered::get_n_ascending(const std::string& pattern, int64_t offset, int64_t limit) {
+  list_options opts;
+  opts.ascending = true;
+  opts.offset = offset;
+  opts.limit = limit;
+  return list(pattern, opts);
+}
+
+caf::expected<std::vector<object>>
+layered::get_n_range(const std::string& pattern, int64_t limit, int64_t from, int64_t to) {
+  list_options opts;
+  opts.limit = limit;
+  opts.created_from = from;
+  opts.created_to = to;
+  return list(pattern, opts);
+}
+
+caf::expected<std::vector<std::string>> layered::keys(const std::string& pattern) {
+  return call<std::vector<std::string>>(keys_atom::value, pattern, list_options{});
+}
+
+caf::expected<std::vector<std::string>>
+layered::keys_range(const std::string& pattern, int64_t from, int64_t to) {
+  list_options opts;
+  opts.created_from = from;
+  opts.created_to = to;
+  return call<std::vector<std::string>>(keys_atom::value, pattern, opts);
+}
+
+caf::expected<store_stats> layered::stats() {
+  return call<store_stats>(stats_atom::value);
+}
+
+// -- locks -------------------------------------------------------------------------------------
+
+caf::expected<void> layered::lock(const std::string& key) {
+  auto token = call<uint64_t>(lock_atom::value, key, uint32_t{0});
+  if (!token)
+    return token.error();
+  std::lock_guard<std::mutex> guard{mtx_};
+  tokens_[key] = *token;
+  return {};
+}
+
+caf::expected<object> layered::get_and_lock(const std::string& key) {
+  auto grant = call<lock_grant>(get_lock_atom::value, key, uint32_t{0});
+  if (!grant)
+    return grant.error();
+  std::lock_guard<std::mutex> guard{mtx_};
+  tokens_[key] = grant->token;
+  return std::move(grant->value);
+}
+
+caf::expected<std::string> layered::set_and_unlock(const std::string& key,
+                                                   std::string_view data) {
+  write_options opts;
+  opts.token = token_of(key);
+  if (opts.token == 0)
+    return make_error(errc::lock_not_found, key);
+  opts.unlock = true;
+  auto result = write(key, to_bytes(data), opts);
+  if (!result)
+    return result.error();
+  std::lock_guard<std::mutex> guard{mtx_};
+  tokens_.erase(key);
+  return index_of(*result);
+}
+
+caf::expected<void> layered::unlock(const std::string& key) {
+  auto token = token_of(key);
+  if (token == 0)
+    return make_error(errc::lock_not_found, key);
+  auto result = call<void>(unlock_atom::value, key, token);
+  std::lock_guard<std::mutex> guard{mtx_};
+  // Gone either way: released now, or already released by its lease.
+  tokens_.erase(key);
+  return result;
+}
+
+// -- events ------------------------------------------------------------------------------------
+
+caf::expected<watch_handle> layered::watch(const std::string& pattern,
+                                           std::function<void(const event&)> callback) {
+  auto subscriber = sys_->spawn([callback](caf::event_based_actor*) -> caf::behavior {
+    return {[callback](const event& ev) { callback(ev); }};
+  });
+  auto id = call<uint64_t>(caf::subscribe_atom::value, pattern, subscriber);
+  if (!id) {
+    caf::anon_send_exit(subscriber, caf::exit_reason::user_shutdown);
+    return id.error();
+  }
+  std::lock_guard<std::mutex> guard{mtx_};
+  watchers_.push_back(subscriber);
+  return watch_handle{store_, *id, subscriber};
+}
+
+} // namespace ooo::storage

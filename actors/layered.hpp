@@ -1,0 +1,216 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "caf/actor.hpp"
+#include "caf/actor_system.hpp"
+#include "caf/actor_system_config.hpp"
+#include "caf/expected.hpp"
+#include "caf/scoped_actor.hpp"
+
+#include "actors/options.hpp"
+#include "messages/store_actor.hpp"
+
+namespace ooo::storage {
+
+/// The layers of a facade-owned store (the seed's `LayeredConfig`): memory always, plus an
+/// optional persistent adapter (e.g. `rocksdb_adapter::open(dir, durability::sync)`).
+struct layered_config {
+  /// Null: memory only.
+  std::unique_ptr<adapter> persistent;
+  /// What `persistent` was opened with; reported by `stats`.
+  durability mode = durability::sync;
+};
+
+/// Ends a `watch`: unsubscribes and stops the subscriber actor. Stopping twice is harmless;
+/// the destructor stops too.
+class watch_handle {
+public:
+  watch_handle() = default;
+  watch_handle(store_actor store, uint64_t id, caf::actor subscriber);
+  watch_handle(watch_handle&&) = default;
+  watch_handle& operator=(watch_handle&&);
+  ~watch_handle();
+
+  void stop();
+
+  uint64_t id() const {
+    return id_;
+  }
+
+private:
+  store_actor store_;
+  uint64_t id_ = 0;
+  caf::actor subscriber_;
+};
+
+/// The seed's blocking API over a store actor. Every call sends one request and waits for its
+/// answer (at most `timeout()`), so it may be called from any number of threads at once; each
+/// returns `caf::expected`, never throws for a store error.
+///
+/// ```
+/// ooo::storage::layered store{ooo::storage::layered_config{}};   // memory only
+/// store.start();
+/// store.set("users/1", R"({"name":"ada"})");
+/// auto obj = store.get("users/1");               // obj->data, obj->created, ...
+/// auto newest = store.get_n("users/*", 0, 10);
+/// ```
+///
+/// `lock(key)` / `unlock(key)` keep the seed's shape: the facade keeps the lock's token, and
+/// `set`, `set_and_unlock` and `unlock` of that key use it. Locks are held by an actor of the
+/// facade: destroying the facade releases them.
+class layered {
+public:
+  /// A standalone store with an actor system of its own.
+  explicit layered(layered_config cfg, options opts = {});
+
+  /// A store inside the caller's actor system (which must outlive the facade).
+  layered(caf::actor_system& sys, layered_config cfg, options opts = {});
+
+  /// Closes the store if it is still active and stops every actor it spawned.
+  ~layered();
+
+  layered(const layered&) = delete;
+  layered& operator=(const layered&) = delete;
+
+  // -- lifecycle -------------------------------------------------------------------------------
+
+  /// Loads the persistent layer (if any); before it every call fails with `not_active`.
+  caf::expected<void> start();
+
+  /// Answers everything queued, flushes persistence; afterwards every call is `not_active`.
+  caf::expected<void> close();
+
+  bool active();
+
+  // -- writes ----------------------------------------------------------------------------------
+
+  /// Creates or overwrites `key`; returns its index (last segment).
+  caf::expected<std::string> set(const std::string& key, std::string_view data);
+  caf::expected<std::string> set(const std::string& key, bytes data);
+
+  /// Like `set` with the full answer, and optionally compare-and-set (`expected_revision`: 0
+  /// means the key must not exist).
+  caf::expected<receipt> write(const std::string& key, bytes data, write_options opts = {});
+
+  /// Creates a new key under `pattern` (`users/*`); returns the key.
+  caf::expected<std::string> push(const std::string& pattern, std::string_view data);
+
+  /// Restores a value with given timestamps; returns its index.
+  caf::expected<std::string> set_with_meta(const std::string& key, std::string_view data,
+                                           int64_t created, int64_t updated);
+
+  /// Deletes `key`, or every key matching a pattern; returns how many.
+  caf::expected<uint64_t> del(const std::string& key_or_pattern);
+
+  /// Like `del`, without events.
+  caf::expected<uint64_t> del_silent(const std::string& key_or_pattern);
+
+  /// Deletes everything; returns how many keys.
+  caf::expected<uint64_t> clear();
+
+  // -- reads -----------------------------------------------------------------------------------
+
+  caf::expected<object> get(const std::string& key);
+
+  /// Every object matching `pattern`, oldest first.
+  caf::expected<std::vector<object>> get_list(const std::string& pattern);
+
+  /// Every object matching `pattern`, newest first.
+  caf::expected<std::vector<object>> get_list_descending(const std::string& pattern);
+
+  /// At most `limit` objects after skipping `offset`, newest first.
+  caf::expected<std::vector<object>> get_n(const std::string& pattern, int64_t offset,
+                                           int64_t limit);
+
+  /// At most `limit` objects after skipping `offset`, oldest first.
+  caf::expected<std::vector<object>> get_n_ascending(const std::string& pattern, int64_t offset,
+                                                     int64_t limit);
+
+  /// At most `limit` objects created in [from, to], newest first.
+  caf::expected<std::vector<object>> get_n_range(const std::string& pattern, int64_t limit,
+                                                 int64_t from, int64_t to);
+
+  /// Any list query.
+  caf::expected<std::vector<object>> list(const std::string& pattern, list_options opts);
+
+  /// Matching keys, sorted.
+  caf::expected<std::vector<std::string>> keys(const std::string& pattern);
+
+  /// Matching keys created in [from, to], sorted.
+  caf::expected<std::vector<std::string>> keys_range(const std::string& pattern, int64_t from,
+                                                     int64_t to);
+
+  caf::expected<store_stats> stats();
+
+  // -- locks -----------------------------------------------------------------------------------
+
+  /// Waits until this facade holds the lock of `key`.
+  caf::expected<void> lock(const std::string& key);
+
+  /// Locks `key` and returns its current value (`not_found`, unlocked, if it has none).
+  caf::expected<object> get_and_lock(const std::string& key);
+
+  /// Writes `key` with the lock this facade holds, then releases it.
+  caf::expected<std::string> set_and_unlock(const std::string& key, std::string_view data);
+
+  caf::expected<void> unlock(const std::string& key);
+
+  // -- events ----------------------------------------------------------------------------------
+
+  /// Calls `callback` (on a CAF worker thread) for every event of a key matching `pattern`.
+  caf::expected<watch_handle> watch(const std::string& pattern,
+                                    std::function<void(const event&)> callback);
+
+  // -- plumbing --------------------------------------------------------------------------------
+
+  /// The store actor, for sending messages directly.
+  store_actor handle() const {
+    return store_;
+  }
+
+  caf::actor_system& system() {
+    return *sys_;
+  }
+
+  caf::timespan timeout() const {
+    return timeout_;
+  }
+
+  void timeout(caf::timespan x) {
+    timeout_ = x;
+  }
+
+private:
+  template <class T, class... Ts>
+  caf::expected<T> call(Ts&&... xs);
+
+  std::unique_ptr<caf::scoped_actor> borrow();
+
+  void give_back(std::unique_ptr<caf::scoped_actor> self);
+
+  /// The token this facade holds for `key`, 0 if none.
+  uint64_t token_of(const std::string& key);
+
+  std::unique_ptr<caf::actor_system_config> own_cfg_;
+  std::unique_ptr<caf::actor_system> own_sys_;
+  caf::actor_system* sys_;
+  store_actor store_;
+  caf::timespan timeout_ = std::chrono::seconds{60};
+
+  std::mutex mtx_;
+  /// Blocking actors for requests; they also hold this facade's locks, so they live as long
+  /// as the facade.
+  std::vector<std::unique_ptr<caf::scoped_actor>> idle_;
+  std::unordered_map<std::string, uint64_t> tokens_;
+  std::vector<caf::actor> watchers_;
+};
+
+} // namespace ooo::storage

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "messages/object.hpp"
+#include "persistence/adapter.hpp"
+
+namespace ooo::storage {
+
+/// Callbacks and settings of a store (the seed's `Options`). Hooks run on the shard's thread,
+/// inside the shard's handler: keep them short, and make them thread-safe, since different
+/// shards call them concurrently.
+struct options {
+  /// Called before every read of `key` (get, and each key a list returns is not reported).
+  std::function<void(const std::string& key)> before_read;
+  /// Called after a committed change's events were sent.
+  std::function<void(const std::string& key)> after_write;
+  /// Called after a change is committed, before its events are sent.
+  std::function<void(const std::string& key, event_op op)> after_write_op;
+  /// Patterns whose keys never produce events.
+  std::vector<std::string> no_broadcast_keys;
+  /// Number of shard actors; 0 picks one per hardware thread (at least 2).
+  size_t shards = 0;
+  /// How long a lock lasts unless its holder unlocks it first.
+  std::chrono::milliseconds lock_lease{std::chrono::seconds{30}};
+  /// Values larger than this are refused with `too_large`.
+  size_t max_value_size = 16u << 20;
+  /// Writers allowed to wait for one locked key; more are refused with `limit_exceeded`.
+  size_t max_lock_waiters = 10000;
+};
+
+/// What a store is made of (the seed's `LayeredConfig`): the memory layer always, plus an
+/// optional persistent layer.
+struct store_config {
+  options opts;
+  /// The persistent layer; null for a memory-only store.
+  std::unique_ptr<adapter> persistent;
+  /// Reported by `stats`; what the adapter was opened with.
+  durability mode = durability::memory;
+};
+
+/// The shard count `opts.shards` resolves to.
+size_t shard_count(const options& opts);
+
+} // namespace ooo::storage

@@ -1,0 +1,25 @@
+# Finds the third-party libraries. CAF 0.17 (Debian's libcaf-dev) ships neither a CMake config nor
+# a pkg-config file, so it is located by hand and wrapped in imported targets.
+find_package(Threads REQUIRED)
+
+find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
+find_library(CAF_CORE_LIBRARY caf_core REQUIRED)
+find_library(CAF_IO_LIBRARY caf_io REQUIRED)
+
+add_library(caf::core UNKNOWN IMPORTED)
+set_target_properties(caf::core PROPERTIES
+  IMPORTED_LOCATION ${CAF_CORE_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${CAF_INCLUDE_DIR}
+  INTERFACE_LINK_LIBRARIES Threads::Threads)
+
+add_library(caf::io UNKNOWN IMPORTED)
+set_target_properties(caf::io PROPERTIES
+  IMPORTED_LOCATION ${CAF_IO_LIBRARY}
+  INTERFACE_LINK_LIBRARIES caf::core)
+
+# msgpack-cxx's config is named "msgpack" and its target "msgpackc-cxx" (no namespace).
+find_package(msgpack CONFIG REQUIRED)
+find_package(RocksDB CONFIG REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(spdlog REQUIRED)

@@ -1,0 +1,171 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "caf/meta/type_name.hpp"
+#include "caf/optional.hpp"
+
+#include "messages/key.hpp"
+
+namespace ooo::storage {
+
+/// Opaque value bytes (usually JSON). CAF serializes `std::vector<char>` as one byte buffer.
+using bytes = std::vector<char>;
+
+/// A stored value with its metadata (the seed's `meta.Object`).
+struct object {
+  /// Nanosecond timestamp of the first write; kept when the key is overwritten.
+  int64_t created = 0;
+  /// 0 after the first write, the timestamp of the latest write after that.
+  int64_t updated = 0;
+  /// The store-wide revision of the change that wrote this value.
+  uint64_t revision = 0;
+  /// The full key, e.g. `users/123`.
+  std::string path;
+  /// The value.
+  bytes data;
+
+  /// The last path segment (the seed's `index`), e.g. `123`.
+  std::string_view index() const {
+    return last_segment(path);
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, object& x) {
+  return f(caf::meta::type_name("ooo::storage::object"), x.created, x.updated, x.revision,
+           x.path, x.data);
+}
+
+inline bool operator==(const object& x, const object& y) {
+  return x.created == y.created && x.updated == y.updated && x.revision == y.revision
+         && x.path == y.path && x.data == y.data;
+}
+
+/// What a write answers: where it landed and under which revision.
+struct receipt {
+  /// The key written (for `push`, the generated one).
+  std::string key;
+  /// The revision of this change.
+  uint64_t revision = 0;
+  int64_t created = 0;
+  int64_t updated = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, receipt& x) {
+  return f(caf::meta::type_name("ooo::storage::receipt"), x.key, x.revision, x.created,
+           x.updated);
+}
+
+/// Conditions and metadata of a write. The default is a plain `set`.
+struct write_options {
+  /// Non-zero: restore/import with these timestamps (the seed's `SetWithMeta`).
+  int64_t created = 0;
+  int64_t updated = 0;
+  /// The lock token of the caller; required to write a key that the caller has locked.
+  uint64_t token = 0;
+  /// Release the lock held with `token` once the write commits (`set_and_unlock`).
+  bool unlock = false;
+  /// Compare-and-set: -1 writes unconditionally, 0 requires that the key does not exist, any
+  /// other value requires that the key's current revision equals it (else `conflict`).
+  int64_t expected_revision = -1;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, write_options& x) {
+  return f(caf::meta::type_name("ooo::storage::write_options"), x.created, x.updated, x.token,
+           x.unlock, x.expected_revision);
+}
+
+/// Which objects (or keys) a list query returns, after matching the pattern.
+struct list_options {
+  /// Oldest first (`created` ascending); the default is newest first.
+  bool ascending = false;
+  /// Skips this many results of the sorted sequence; negative is `invalid_limit`.
+  int64_t offset = 0;
+  /// At most this many results; 0 means all (up to the store's cap), negative is
+  /// `invalid_limit`.
+  int64_t limit = 0;
+  /// Only objects with `created` in [from, to]; 0 leaves that end open. `from > to` is
+  /// `invalid_range`.
+  int64_t created_from = 0;
+  int64_t created_to = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_options& x) {
+  return f(caf::meta::type_name("ooo::storage::list_options"), x.ascending, x.offset, x.limit,
+           x.created_from, x.created_to);
+}
+
+/// What `get_and_lock` answers: the current value and the token that holds the lock.
+struct lock_grant {
+  uint64_t token = 0;
+  object value;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lock_grant& x) {
+  return f(caf::meta::type_name("ooo::storage::lock_grant"), x.token, x.value);
+}
+
+/// The kind of change an event reports.
+enum class event_op : uint8_t { set = 1, del = 2 };
+
+inline const char* to_string(event_op x) {
+  return x == event_op::set ? "set" : "del";
+}
+
+/// One committed change, sent to every subscriber whose pattern matches `key`.
+struct event {
+  uint64_t revision = 0;
+  std::string key;
+  event_op op = event_op::set;
+  /// For `set` the new value; for `del` the value that was deleted.
+  caf::optional<object> value;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event& x) {
+  return f(caf::meta::type_name("ooo::storage::event"), x.revision, x.key, x.op, x.value);
+}
+
+/// A snapshot of the store's counters (`stats`).
+struct store_stats {
+  uint64_t keys = 0;
+  /// The newest committed revision.
+  uint64_t revision = 0;
+  uint64_t shards = 0;
+  uint64_t subscribers = 0;
+  uint64_t dropped_events = 0;
+  uint64_t locks = 0;
+  uint64_t lock_waiters = 0;
+  /// `sync`, `async` or `memory`.
+  std::string durability;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, store_stats& x) {
+  return f(caf::meta::type_name("ooo::storage::store_stats"), x.keys, x.revision, x.shards,
+           x.subscribers, x.dropped_events, x.locks, x.lock_waiters, x.durability);
+}
+
+/// One key's change as the persistence layer sees it: a new value or a deletion.
+struct change {
+  std::string key;
+  /// False: the key is deleted and `value` is unused.
+  bool put = true;
+  /// The new value; its `revision` is assigned by the persistence actor at commit.
+  object value;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, change& x) {
+  return f(caf::meta::type_name("ooo::storage::change"), x.key, x.put, x.value);
+}
+
+} // namespace ooo::storage

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "caf/actor.hpp"
+#include "caf/replies_to.hpp"
+#include "caf/typed_actor.hpp"
+
+#include "messages/atoms.hpp"
+#include "messages/object.hpp"
+
+namespace ooo::storage {
+
+/// The store's message interface: what CAF applications (local or on other nodes) send.
+/// Every failure is a `caf::error` of category `error_category` (see errc.hpp).
+///
+/// | message                                       | reply                 |
+/// |-----------------------------------------------|-----------------------|
+/// | set, key, data, write_options                 | receipt               |
+/// | push, pattern (`a/b/*`), data                 | receipt (the new key) |
+/// | get, key                                      | object                |
+/// | list, pattern, list_options                   | vector<object>        |
+/// | keys, pattern, list_options                   | vector<string>        |
+/// | del, key or pattern                           | number deleted        |
+/// | delsilent, key or pattern (no events)         | number deleted        |
+/// | lock, key, lease_ms (0: the default)          | token                 |
+/// | getlock, key, lease_ms                        | lock_grant            |
+/// | unlock, key, token                            | (empty)               |
+/// | clear                                         | number deleted        |
+/// | subscribe, pattern, subscriber                | subscription id       |
+/// | unsubscribe, subscription id                  | (empty)               |
+/// | stats                                         | store_stats           |
+/// | start (loads the persistent layer)            | (empty)               |
+/// | active                                        | bool                  |
+/// | close                                         | (empty)               |
+///
+/// A subscriber is any actor that handles `event` messages.
+using store_actor = caf::typed_actor<
+  caf::replies_to<set_atom, std::string, bytes, write_options>::with<receipt>,
+  caf::replies_to<push_atom, std::string, bytes>::with<receipt>,
+  caf::replies_to<caf::get_atom, std::string>::with<object>,
+  caf::replies_to<list_atom, std::string, list_options>::with<std::vector<object>>,
+  caf::replies_to<keys_atom, std::string, list_options>::with<std::vector<std::string>>,
+  caf::replies_to<del_atom, std::string>::with<uint64_t>,
+  caf::replies_to<del_silent_atom, std::string>::with<uint64_t>,
+  caf::replies_to<lock_atom, std::string, uint32_t>::with<uint64_t>,
+  caf::replies_to<get_lock_atom, std::string, uint32_t>::with<lock_grant>,
+  caf::replies_to<unlock_atom, std::string, uint64_t>::with<void>,
+  caf::replies_to<clear_atom>::with<uint64_t>,
+  caf::replies_to<caf::subscribe_atom, std::string, caf::actor>::with<uint64_t>,
+  caf::replies_to<caf::unsubscribe_atom, uint64_t>::with<void>,
+  caf::replies_to<stats_atom>::with<store_stats>,
+  caf::replies_to<start_atom>::with<void>,
+  caf::replies_to<active_atom>::with<bool>,
+  caf::replies_to<caf::close_atom>::with<void>>;
+
+} // namespace ooo::storage

@@ -1,0 +1,32 @@
+#include "persistence/adapter.hpp"
+
+namespace ooo::storage {
+
+adapter::~adapter() {
+  // nop
+}
+
+const char* to_string(durability x) {
+  switch (x) {
+    case durability::memory:
+      return "memory";
+    case durability::async:
+      return "async";
+    default:
+      return "sync";
+  }
+}
+
+bool from_string(const std::string& name, durability& x) {
+  if (name == "memory")
+    x = durability::memory;
+  else if (name == "async")
+    x = durability::async;
+  else if (name == "sync")
+    x = durability::sync;
+  else
+    return false;
+  return true;
+}
+
+} // namespace ooo::storage

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "caf/error.hpp"
+
+#include "messages/object.hpp"
+
+namespace ooo::storage {
+
+/// How far a write has gone when the store answers it.
+enum class durability : uint8_t {
+  /// No persistence at all: the store lives in memory only.
+  memory,
+  /// In RocksDB's write-ahead log, not fsynced: survives a crash of the process, not a power
+  /// loss (RocksDB's `WriteOptions::sync = false`).
+  async,
+  /// In the write-ahead log and fsynced: survives a power loss (`WriteOptions::sync = true`).
+  sync,
+};
+
+const char* to_string(durability x);
+
+/// Parses `memory`, `async` or `sync`; returns false otherwise.
+bool from_string(const std::string& name, durability& x);
+
+/// The persistent layer behind the store (the seed's `Adapter`). Only the persistence actor
+/// calls it, from one thread at a time, so implementations need no locking of their own.
+class adapter {
+public:
+  virtual ~adapter();
+
+  /// Applies `batch` atomically: after a crash either every change of it is on disk or none.
+  /// `last_revision` (the revision of the batch's last change) is stored in the same batch.
+  /// Returns an error of category `error_category` (`persistence_failed`) on failure, in which
+  /// case nothing of the batch was applied.
+  virtual caf::error write(const std::vector<change>& batch, uint64_t last_revision) = 0;
+
+  /// Reads every record, calling `sink` once per key, then sets `last_revision` to the stored
+  /// revision counter (0 for an empty store). A record that does not decode fails with
+  /// `corrupt_record` naming the key; the load stops there.
+  virtual caf::error load(const std::function<void(object&&)>& sink,
+                          uint64_t& last_revision) = 0;
+};
+
+} // namespace ooo::storage

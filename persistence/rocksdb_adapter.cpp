@@ -1,0 +1,180 @@
+#include "persistence/rocksdb_adapter.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include "messages/errc.hpp"
+#include "messages/key.hpp"
+#include "persistence/record_codec.hpp"
+
+namespace ooo::storage {
+
+namespace {
+
+rocksdb::Slice to_slice(std::string_view x) {
+  return rocksdb::Slice{x.data(), x.size()};
+}
+
+std::string_view to_view(const rocksdb::Slice& x) {
+  return std::string_view{x.data(), x.size()};
+}
+
+caf::error failed(std::string detail) {
+  return make_error(errc::persistence_failed, std::move(detail));
+}
+
+/// Inserts ` in <dir>` after the first `prefix_size` characters of the detail of `err`, which
+/// the codec starts with `record '<key>'` or `metadata record`.
+caf::error in_dir(const caf::error& err, size_t prefix_size, const std::string& dir) {
+  auto& ctx = err.context();
+  if (ctx.size() != 1 || !ctx.match_element<std::string>(0))
+    return err;
+  auto detail = ctx.get_as<std::string>(0);
+  detail.insert(std::min(prefix_size, detail.size()), " in " + dir);
+  return make_error(static_cast<errc>(err.code()), std::move(detail));
+}
+
+/// Who holds the directory's LOCK file, as far as RocksDB's status tells.
+enum class lock_holder { none, this_process, other_process };
+
+/// RocksDB reports "lock hold by current process" for a second open in the same process and
+/// "While lock file: <dir>/LOCK: Resource temporarily unavailable" when another process holds
+/// it (fcntl F_SETLK: it never waits).
+lock_holder lock_conflict(const rocksdb::Status& status) {
+  if (!status.IsIOError())
+    return lock_holder::none;
+  auto text = status.ToString();
+  if (text.find("lock hold by current process") != std::string::npos)
+    return lock_holder::this_process;
+  if (text.find("lock") != std::string::npos || text.find("LOCK") != std::string::npos)
+    return lock_holder::other_process;
+  return lock_holder::none;
+}
+
+} // namespace
+
+rocksdb_adapter::rocksdb_adapter(std::string dir, durability mode, rocksdb::DB* db)
+  : dir_(std::move(dir)), mode_(mode), db_(db) {
+  // nop
+}
+
+rocksdb_adapter::~rocksdb_adapter() {
+  // A destructor cannot report: whoever cares about a failed close calls close() first.
+  static_cast<void>(close());
+}
+
+caf::expected<std::unique_ptr<adapter>> rocksdb_adapter::open(const std::string& dir,
+                                                              durability mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return failed("cannot create data directory " + dir + ": " + ec.message());
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  // RocksDB's info logs (LOG, LOG.old.*) otherwise pile up to 1000 files in the directory.
+  options.keep_log_file_num = 5;
+  rocksdb::DB* db = nullptr;
+  auto status = rocksdb::DB::Open(options, dir, &db);
+  if (!status.ok()) {
+    delete db;
+    switch (lock_conflict(status)) {
+      case lock_holder::this_process:
+        return failed("data directory " + dir + " is in use by this process already ("
+                      + status.ToString() + ")");
+      case lock_holder::other_process:
+        return failed("data directory " + dir + " is in use by another process ("
+                      + status.ToString() + ")");
+      default:
+        break;
+    }
+    return failed("cannot open data directory " + dir + ": " + status.ToString());
+  }
+  return std::unique_ptr<adapter>{new rocksdb_adapter(dir, mode, db)};
+}
+
+caf::error rocksdb_adapter::write(const std::vector<change>& batch, uint64_t last_revision) {
+  if (!db_)
+    return failed("data directory " + dir_ + " is closed");
+  rocksdb::WriteBatch wb;
+  for (auto& x : batch) {
+    if (check_key(x.key) != errc::none)
+      return failed("refusing to write invalid key '" + printable_key(x.key) + "' to " + dir_);
+    auto status = x.put ? wb.Put(to_slice(x.key), encode_record(x.value))
+                        : wb.Delete(to_slice(x.key));
+    if (!status.ok())
+      return failed("cannot batch key '" + x.key + "' for " + dir_ + ": " + status.ToString());
+  }
+  auto status = wb.Put(to_slice(meta_key), encode_meta(last_revision));
+  if (!status.ok())
+    return failed("cannot batch the metadata record for " + dir_ + ": " + status.ToString());
+  rocksdb::WriteOptions options;
+  options.sync = mode_ == durability::sync;
+  status = db_->Write(options, &wb);
+  if (!status.ok())
+    return failed("write of " + std::to_string(batch.size()) + " change(s) to " + dir_
+                  + " failed: " + status.ToString());
+  return caf::none;
+}
+
+caf::error rocksdb_adapter::load(const std::function<void(object&&)>& sink,
+                                 uint64_t& last_revision) {
+  if (!db_)
+    return failed("data directory " + dir_ + " is closed");
+  rocksdb::ReadOptions options;
+  options.fill_cache = false;
+  options.readahead_size = 2 * 1024 * 1024;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(options)};
+  uint64_t meta_revision = 0;
+  uint64_t max_record_revision = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto key = to_view(it->key());
+    if (key == meta_key) {
+      auto revision = decode_meta(to_view(it->value()));
+      if (!revision)
+        return in_dir(revision.error(), std::string_view{"metadata record"}.size(), dir_);
+      meta_revision = *revision;
+      continue;
+    }
+    auto prefix_size = std::string_view{"record ''"}.size() + printable_key(key).size();
+    if (check_key(key) != errc::none)
+      return make_error(errc::corrupt_record, "record '" + printable_key(key) + "' in " + dir_
+                                                + ": not a valid key");
+    auto record = decode_record(key, to_view(it->value()));
+    if (!record)
+      return in_dir(record.error(), prefix_size, dir_);
+    max_record_revision = std::max(max_record_revision, record->revision);
+    sink(std::move(*record));
+  }
+  auto status = it->status();
+  if (!status.ok())
+    return failed("reading data directory " + dir_ + " failed: " + status.ToString());
+  last_revision = std::max(meta_revision, max_record_revision);
+  return caf::none;
+}
+
+caf::error rocksdb_adapter::close() {
+  if (!db_)
+    return caf::none;
+  caf::error result;
+  // In sync mode every write is fsynced already; in async mode this makes a clean shutdown
+  // as durable as sync mode.
+  if (mode_ != durability::sync) {
+    auto status = db_->FlushWAL(true);
+    if (!status.ok())
+      result = failed("syncing the write-ahead log of " + dir_
+                      + " failed: " + status.ToString());
+  }
+  auto status = db_->Close();
+  if (!status.ok() && !result)
+    result = failed("closing data directory " + dir_ + " failed: " + status.ToString());
+  db_.reset();
+  return result;
+}
+
+} // namespace ooo::storage

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "caf/error.hpp"
+#include "caf/expected.hpp"
+
+#include "persistence/adapter.hpp"
+
+namespace rocksdb {
+class DB;
+} // namespace rocksdb
+
+namespace ooo::storage {
+
+/// Stores one RocksDB record per key (value format: `record_codec.hpp`) plus one metadata record
+/// holding the revision counter, written in the same `WriteBatch` as the changes it counts.
+class rocksdb_adapter : public adapter {
+public:
+  /// The key of the metadata record. Every valid store key starts with `[A-Za-z0-9]`, so a key
+  /// starting with a NUL byte can never collide with one (and sorts before all of them).
+  static constexpr std::string_view meta_key{"\0meta", 5};
+
+  /// Opens (and creates, if missing) the database in directory `dir`. `mode` decides
+  /// `WriteOptions::sync` for every write: `sync` fsyncs the write-ahead log before `write`
+  /// returns, `async` (and `memory`, which the store never opens an adapter for) leaves it in
+  /// the OS page cache, surviving a crash of the process but not a power loss.
+  /// Fails with `persistence_failed` naming `dir` and RocksDB's status, immediately (no wait)
+  /// if another process or another adapter in this process holds the directory.
+  static caf::expected<std::unique_ptr<adapter>> open(const std::string& dir, durability mode);
+
+  /// Closes the database (see `close`).
+  ~rocksdb_adapter() override;
+
+  rocksdb_adapter(const rocksdb_adapter&) = delete;
+  rocksdb_adapter& operator=(const rocksdb_adapter&) = delete;
+
+  /// Writes every change plus the metadata record (`last_revision`) as one atomic `WriteBatch`.
+  /// A key that breaks the key rules is refused (`persistence_failed`) before anything is
+  /// written, so no change can overwrite the metadata record.
+  caf::error write(const std::vector<change>& batch, uint64_t last_revision) override;
+
+  /// Scans every record in key order without filling the block cache. `last_revision` becomes
+  /// the larger of the metadata record and the highest record revision: both are written in
+  /// one batch, so they agree on an intact database, and taking the maximum guarantees that a
+  /// revision is never handed out twice even if the metadata record were lost or stale.
+  /// A record that does not decode or whose key breaks the key rules stops the scan with
+  /// `corrupt_record`, e.g. `record 'users/1' in ./data: truncated value`.
+  caf::error load(const std::function<void(object&&)>& sink, uint64_t& last_revision) override;
+
+  /// Syncs the write-ahead log (relevant in `async` mode) and closes the database, releasing
+  /// its lock on the directory. Later calls of `write` or `load` fail with
+  /// `persistence_failed`; calling `close` again does nothing.
+  caf::error close();
+
+  /// The data directory.
+  const std::string& dir() const noexcept {
+    return dir_;
+  }
+
+  /// The durability this adapter writes with.
+  durability mode() const noexcept {
+    return mode_;
+  }
+
+private:
+  rocksdb_adapter(std::string dir, durability mode, rocksdb::DB* db);
+
+  std::string dir_;
+  durability mode_;
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+} // namespace ooo::storage
