@@ -48,6 +48,8 @@ std::string render(uint8_t code, const caf::message& context) {
 }
 
 std::string render(const caf::error& err) {
+  if (!err)
+    return "none";
   if (err.category() != error_category)
     return to_string(err);
   return render(err.code(), err.context());

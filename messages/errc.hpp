@@ -63,9 +63,10 @@ caf::error make_error(errc x, std::string detail);
 /// Builds an error without detail.
 caf::error make_error(errc x);
 
-/// True if `err` belongs to our category and carries `x`.
+/// True if `err` belongs to our category and carries `x` (false for an empty error: CAF 0.17
+/// must not be asked for the category of one).
 inline bool is(const caf::error& err, errc x) {
-  return err.category() == error_category && err.code() == static_cast<uint8_t>(x);
+  return err && err.category() == error_category && err.code() == static_cast<uint8_t>(x);
 }
 
 /// Renders an error of our category as `name: detail`; other categories as CAF does.
