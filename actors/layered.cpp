@@ -305,11 +305,20 @@ caf::expected<void> layered::unlock(const std::string& key) {
 // -- events ------------------------------------------------------------------------------------
 
 caf::expected<watch_handle> layered::watch(const std::string& pattern,
-                                           std::function<void(const event&)> callback) {
-  auto subscriber = sys_->spawn([callback](caf::event_based_actor*) -> caf::behavior {
-    return {[callback](const event& ev) { callback(ev); }};
+                                           std::function<void(const event&)> callback,
+                                           subscribe_options opts,
+                                           std::function<void(const lagged&)> on_lag) {
+  auto subscriber = sys_->spawn([callback, on_lag](caf::event_based_actor*) -> caf::behavior {
+    return {
+      // Returning acknowledges the event: the callback's pace is the subscription's pace.
+      [callback](const event& ev) { callback(ev); },
+      [on_lag](const lagged& notice) {
+        if (on_lag)
+          on_lag(notice);
+      },
+    };
   });
-  auto id = call<uint64_t>(caf::subscribe_atom::value, pattern, subscriber);
+  auto id = call<uint64_t>(caf::subscribe_atom::value, pattern, subscriber, opts);
   if (!id) {
     caf::anon_send_exit(subscriber, caf::exit_reason::user_shutdown);
     return id.error();

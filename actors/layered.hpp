@@ -165,9 +165,13 @@ public:
 
   // -- events ----------------------------------------------------------------------------------
 
-  /// Calls `callback` (on a CAF worker thread) for every event of a key matching `pattern`.
+  /// Calls `callback` (on a CAF worker thread, one event at a time) for every event of a key
+  /// matching `pattern`. `opts` may resume from a revision and choose the mode for a callback
+  /// that falls behind; `on_lag` hears what a `drop` subscription lost (see `lagged`).
   caf::expected<watch_handle> watch(const std::string& pattern,
-                                    std::function<void(const event&)> callback);
+                                    std::function<void(const event&)> callback,
+                                    subscribe_options opts = {},
+                                    std::function<void(const lagged&)> on_lag = nullptr);
 
   // -- plumbing --------------------------------------------------------------------------------
 

@@ -32,6 +32,12 @@ struct options {
   size_t max_value_size = 16u << 20;
   /// Writers allowed to wait for one locked key; more are refused with `limit_exceeded`.
   size_t max_lock_waiters = 10000;
+  /// Events a subscriber may have unacknowledged before it counts as behind.
+  size_t watch_window = 256;
+  /// Events retained for resume: at most this many ...
+  size_t history_events = 100000;
+  /// ... and at most this many bytes of values.
+  size_t history_bytes = 64u << 20;
 };
 
 /// What a store is made of (the seed's `LayeredConfig`): the memory layer always, plus an

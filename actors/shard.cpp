@@ -41,19 +41,14 @@ struct key_state {
   }
 };
 
-struct subscription {
-  uint64_t id;
-  std::string pattern;
-  caf::actor subscriber;
-};
-
 class shard : public caf::event_based_actor {
 public:
   shard(caf::actor_config& cfg, shard_config sc)
     : caf::event_based_actor(cfg),
       opts_(std::move(sc.opts)),
       persistence_(std::move(sc.persistence)),
-      revision_(std::move(sc.revision)) {
+      revision_(std::move(sc.revision)),
+      log_(std::move(sc.log)) {
     // nop
   }
 
@@ -169,15 +164,7 @@ public:
           values_.insert_or_assign(std::move(key), std::move(obj));
         }
       },
-      [this](caf::subscribe_atom, uint64_t id, std::string& pattern, caf::actor& subscriber) {
-        subscriptions_.push_back(subscription{id, std::move(pattern), std::move(subscriber)});
-      },
-      [this](caf::unsubscribe_atom, uint64_t id) {
-        auto& subs = subscriptions_;
-        subs.erase(std::remove_if(subs.begin(), subs.end(),
-                                  [id](const subscription& s) { return s.id == id; }),
-                   subs.end());
-      },
+      [this](publish_atom) { publish(); },
       [this](stats_atom) {
         store_stats result;
         result.keys = values_.size();
@@ -362,7 +349,7 @@ private:
       }
       i->second = std::move(obj);
     }
-    announce(event_op::set, i->first, i->second.revision, &i->second);
+    announce(event_op::set, i->first, i->second.revision, i->second);
     if (release_token != 0)
       release_lock(result.key);
     rp.deliver(std::move(result));
@@ -434,10 +421,12 @@ private:
     auto old = std::move(i->second);
     values_.erase(i);
     index_.erase(key, old.created);
-    if (silent)
+    if (silent) {
+      hide(revision);
       return;
+    }
     old.revision = revision;
-    announce(event_op::del, key, revision, &old);
+    announce(event_op::del, key, revision, std::move(old));
   }
 
   caf::result<uint64_t> lock(std::string key, uint32_t lease_ms, bool with_value) {
@@ -586,27 +575,40 @@ private:
 
   // -- events ----------------------------------------------------------------------------------
 
-  /// Runs the write hooks around sending one event per matching subscription.
-  void announce(event_op op, const std::string& key, uint64_t revision, const object* value) {
+  /// Runs the write hooks around publishing the change's event (`value`: the new value, or the
+  /// deleted one). Events leave in batches: see `publish`.
+  void announce(event_op op, const std::string& key, uint64_t revision, object value) {
     if (opts_->after_write_op)
       opts_->after_write_op(key, op);
-    if (!subscriptions_.empty() && !muted(key)) {
-      caf::message msg;
-      for (auto& sub : subscriptions_) {
-        if (!matches(sub.pattern, key))
-          continue;
-        if (msg.empty()) {
-          event ev{revision, key, op, caf::none};
-          if (value)
-            ev.value = *value;
-          msg = caf::make_message(std::move(ev));
-        }
-        sub.subscriber->enqueue(
-          caf::make_mailbox_element(ctrl(), caf::make_message_id(), {}, msg), context());
-      }
+    if (muted(key)) {
+      hide(revision);
+    } else {
+      schedule_publish();
+      outbox_.push_back(event{revision, key, op, std::move(value)});
     }
     if (opts_->after_write)
       opts_->after_write(key);
+  }
+
+  /// A change without an event still takes its place in the event log's revision order.
+  void hide(uint64_t revision) {
+    schedule_publish();
+    hidden_.push_back(revision);
+  }
+
+  /// The first change of a batch asks the shard to publish after what its mailbox holds now,
+  /// so that a busy shard sends one message to the event log per round, not per change.
+  void schedule_publish() {
+    if (outbox_.empty() && hidden_.empty())
+      send(this, publish_atom::value);
+  }
+
+  void publish() {
+    if (outbox_.empty() && hidden_.empty())
+      return;
+    send(log_, publish_atom::value, std::move(outbox_), std::move(hidden_));
+    outbox_.clear();
+    hidden_.clear();
   }
 
   bool muted(const std::string& key) const {
@@ -625,7 +627,9 @@ private:
   std::unordered_map<std::string, object> values_;
   key_index index_;
   std::unordered_map<std::string, key_state> keys_;
-  std::vector<subscription> subscriptions_;
+  caf::actor log_;
+  std::vector<event> outbox_;
+  std::vector<uint64_t> hidden_;
 
   /// Writes of this shard at the persistence actor.
   size_t in_flight_ = 0;

@@ -19,6 +19,8 @@ struct shard_config {
   persistence_actor persistence;
   /// The store-wide revision counter; in memory mode shards draw revisions from it.
   std::shared_ptr<std::atomic<uint64_t>> revision;
+  /// Where every committed change is published (see event_log.hpp).
+  caf::actor log;
 };
 
 /// Spawns a shard: the owner of one slice of the key space (`shard_of(key, n)`).
@@ -39,8 +41,7 @@ struct shard_config {
 /// | apply, first revision, silent             | number deleted |
 /// | release                                   | (empty)        |
 /// | load, vector<object>                      | (empty)        |
-/// | subscribe, id, pattern, subscriber        | (empty)        |
-/// | unsubscribe, id                           | (empty)        |
+/// | publish (to itself)                       | sends the batch of events to the event log |
 /// | stats                                     | store_stats (keys, locks, lock_waiters) |
 /// | close                                     | (empty) once nothing is in flight |
 caf::actor spawn_shard(caf::actor_system& sys, shard_config cfg);

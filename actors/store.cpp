@@ -9,6 +9,7 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "actors/event_log.hpp"
 #include "actors/fan_out.hpp"
 #include "actors/shard.hpp"
 #include "messages/clock.hpp"
@@ -38,8 +39,8 @@ struct store_state {
   bool closed = false;
   caf::typed_response_promise<void> close_promise;
 
-  std::unordered_map<uint64_t, std::pair<std::string, caf::actor>> subscriptions;
-  uint64_t last_subscription = 0;
+  /// Sequences events, keeps the history and the subscriptions.
+  caf::actor log;
 
   /// Glob deletes and clears run one at a time; the front one runs while `glob_running`.
   std::deque<glob_job> globs;
@@ -238,14 +239,38 @@ caf::result<uint64_t> del(store_pointer self, std::string& key, bool silent) {
   return enqueue_glob(self, std::move(key), silent);
 }
 
+// -- subscriptions -----------------------------------------------------------------------------
+
+caf::result<uint64_t> subscribe(store_pointer self, const std::string& pattern,
+                                const caf::actor& subscriber, const subscribe_options& opts) {
+  if (!self->state.active)
+    return inactive(pattern);
+  if (check_pattern(pattern) != errc::none)
+    return make_error(errc::invalid_path, pattern);
+  if (!subscriber)
+    return make_error(errc::invalid_data, "subscribe " + pattern + ": no subscriber");
+  auto rp = self->make_response_promise();
+  rp.delegate(self->state.log, caf::subscribe_atom::value, pattern, subscriber, opts);
+  return caf::delegated<uint64_t>{};
+}
+
 // -- lifecycle ---------------------------------------------------------------------------------
 
 void stop_children(store_pointer self) {
   auto& st = self->state;
   for (auto& shard : st.shards)
     self->send_exit(shard, caf::exit_reason::user_shutdown);
+  self->send_exit(st.log, caf::exit_reason::user_shutdown);
   if (st.persistence)
     self->send_exit(st.persistence, caf::exit_reason::user_shutdown);
+}
+
+/// The store is ready: the event log continues after the loaded revision.
+void activate(store_pointer self) {
+  auto& st = self->state;
+  caf::anon_send(st.log, start_atom::value, st.revision->load());
+  st.starting = false;
+  st.active = true;
 }
 
 /// Closes every shard (they answer what they hold), then persistence, then ends them.
@@ -276,8 +301,7 @@ void load_shards(store_pointer self, std::vector<std::vector<object>> parts,
     self->request(st.shards[i], caf::infinite, load_atom::value, std::move(parts[i]))
       .then([=]() mutable {
         if (--*remaining == 0) {
-          self->state.starting = false;
-          self->state.active = true;
+          activate(self);
           deliver_done(promise);
         }
       });
@@ -290,29 +314,20 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
   st.mode = cfg->persistent ? cfg->mode : durability::memory;
   if (cfg->persistent)
     st.persistence = spawn_persistence(self->system(), std::move(cfg->persistent), st.revision);
+  st.log = spawn_event_log(self->system(), st.opts);
   auto n = shard_count(*st.opts);
   for (size_t i = 0; i < n; ++i)
     st.shards.push_back(
-      spawn_shard(self->system(), shard_config{st.opts, st.persistence, st.revision}));
+      spawn_shard(self->system(), shard_config{st.opts, st.persistence, st.revision, st.log}));
   // Whoever ends the store ends what it spawned, so the actor system can shut down.
-  self->attach_functor([shards = st.shards, persistence = st.persistence](const caf::error&) {
-    for (auto& shard : shards)
-      caf::anon_send_exit(shard, caf::exit_reason::user_shutdown);
-    if (persistence)
-      caf::anon_send_exit(persistence, caf::exit_reason::user_shutdown);
-  });
-  self->set_down_handler([self](caf::down_msg& msg) {
-    auto& st = self->state;
-    for (auto i = st.subscriptions.begin(); i != st.subscriptions.end();) {
-      if (i->second.second.address() == msg.source) {
-        for (auto& shard : st.shards)
-          caf::anon_send(shard, caf::unsubscribe_atom::value, i->first);
-        i = st.subscriptions.erase(i);
-      } else {
-        ++i;
-      }
-    }
-  });
+  self->attach_functor(
+    [shards = st.shards, log = st.log, persistence = st.persistence](const caf::error&) {
+      for (auto& shard : shards)
+        caf::anon_send_exit(shard, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(log, caf::exit_reason::user_shutdown);
+      if (persistence)
+        caf::anon_send_exit(persistence, caf::exit_reason::user_shutdown);
+    });
   return {
     [=](set_atom, std::string& key, bytes& data, write_options& opts) -> caf::result<receipt> {
       return forward<receipt>(self, key, set_atom::value, std::move(key), std::move(data),
@@ -388,42 +403,26 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
     },
     [=](caf::subscribe_atom, std::string& pattern,
         caf::actor& subscriber) -> caf::result<uint64_t> {
-      auto& st = self->state;
-      if (!st.active)
-        return inactive(pattern);
-      if (check_pattern(pattern) != errc::none)
-        return make_error(errc::invalid_path, pattern);
-      if (!subscriber)
-        return make_error(errc::invalid_data, "subscribe " + pattern + ": no subscriber");
-      auto id = ++st.last_subscription;
-      st.subscriptions.emplace(id, std::make_pair(pattern, subscriber));
-      self->monitor(subscriber);
-      auto rp = self->make_response_promise<uint64_t>();
-      fan_out<caf::unit_t>(
-        self, st.shards, [rp, id](std::vector<caf::unit_t>) mutable { rp.deliver(id); },
-        [rp](caf::error& err) mutable { rp.deliver(std::move(err)); },
-        caf::subscribe_atom::value, id, pattern, subscriber);
-      return rp;
+      return subscribe(self, pattern, subscriber, subscribe_options{});
+    },
+    [=](caf::subscribe_atom, std::string& pattern, caf::actor& subscriber,
+        subscribe_options& opts) -> caf::result<uint64_t> {
+      return subscribe(self, pattern, subscriber, opts);
     },
     [=](caf::unsubscribe_atom, uint64_t id) -> caf::result<void> {
-      auto& st = self->state;
-      st.subscriptions.erase(id);
-      if (!st.active)
-        return caf::unit;
-      auto rp = self->make_response_promise<void>();
-      fan_out<caf::unit_t>(
-        self, st.shards, [rp](std::vector<caf::unit_t>) mutable { deliver_done(rp); },
-        [rp](caf::error& err) mutable { rp.deliver(std::move(err)); },
-        caf::unsubscribe_atom::value, id);
-      return rp;
+      auto rp = self->make_response_promise();
+      rp.delegate(self->state.log, caf::unsubscribe_atom::value, id);
+      return caf::delegated<void>{};
     },
     [=](stats_atom) -> caf::result<store_stats> {
       auto& st = self->state;
       if (!st.active)
         return inactive("stats");
       auto rp = self->make_response_promise<store_stats>();
+      auto sources = st.shards;
+      sources.push_back(st.log);
       fan_out<store_stats>(
-        self, st.shards,
+        self, sources,
         [self, rp](std::vector<store_stats> parts) mutable {
           auto& st = self->state;
           store_stats result;
@@ -432,9 +431,14 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
             result.locks += part.locks;
             result.lock_waiters += part.lock_waiters;
           }
+          // The event log answers last: its part has the subscriptions and the history.
+          auto& events = parts.back();
+          result.subscribers = events.subscribers;
+          result.dropped_events = events.dropped_events;
+          result.max_lag = events.max_lag;
+          result.history = events.history;
           result.revision = st.revision->load();
           result.shards = st.shards.size();
-          result.subscribers = st.subscriptions.size();
           result.durability = to_string(st.mode);
           rp.deliver(std::move(result));
         },
@@ -448,7 +452,7 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
       if (st.closed || st.starting)
         return inactive(st.closed ? "the store is closed" : "the store is starting");
       if (!st.persistence) {
-        st.active = true;
+        activate(self);
         return caf::unit;
       }
       st.starting = true;

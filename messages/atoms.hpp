@@ -27,6 +27,7 @@ using collect_atom = caf::atom_constant<caf::atom("collect")>;
 using apply_atom = caf::atom_constant<caf::atom("apply")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using lease_atom = caf::atom_constant<caf::atom("lease")>;
 
 } // namespace ooo::storage

@@ -134,6 +134,47 @@ typename Inspector::result_type inspect(Inspector& f, event& x) {
   return f(caf::meta::type_name("ooo::storage::event"), x.revision, x.key, x.op, x.value);
 }
 
+/// What happens to a subscriber that falls behind (more than the window unacknowledged).
+enum class watch_mode : uint8_t {
+  /// Events beyond the window are dropped and counted; once the subscriber catches up it gets
+  /// a `lagged` notice saying how many and from which revision to resume.
+  drop = 0,
+  /// Nothing is dropped: the subscriber is fed from the retained history at its own pace; only
+  /// falling out of retention ends the subscription (`lagged` with `ended`).
+  lossless = 1,
+};
+
+/// How a subscription starts and behaves.
+struct subscribe_options {
+  /// First replay every retained change with a revision greater than `since`, then go live.
+  bool resume = false;
+  uint64_t since = 0;
+  watch_mode mode = watch_mode::drop;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, subscribe_options& x) {
+  return f(caf::meta::type_name("ooo::storage::subscribe_options"), x.resume, x.since, x.mode);
+}
+
+/// Tells a subscriber that it missed events. Subscribing again with `resume` from
+/// `resume_from` recovers them while they are retained.
+struct lagged {
+  uint64_t subscription = 0;
+  /// Matching events not delivered.
+  uint64_t dropped = 0;
+  /// The revision after which nothing is missing: resume from here.
+  uint64_t resume_from = 0;
+  /// The subscription is over (a lossless subscriber fell out of the retained history).
+  bool ended = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lagged& x) {
+  return f(caf::meta::type_name("ooo::storage::lagged"), x.subscription, x.dropped,
+           x.resume_from, x.ended);
+}
+
 /// A snapshot of the store's counters (`stats`).
 struct store_stats {
   uint64_t keys = 0;
@@ -142,6 +183,10 @@ struct store_stats {
   uint64_t shards = 0;
   uint64_t subscribers = 0;
   uint64_t dropped_events = 0;
+  /// How many revisions the furthest-behind subscriber has yet to receive.
+  uint64_t max_lag = 0;
+  /// Events currently retained for resume.
+  uint64_t history = 0;
   uint64_t locks = 0;
   uint64_t lock_waiters = 0;
   /// `sync`, `async` or `memory`.
@@ -151,7 +196,8 @@ struct store_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, store_stats& x) {
   return f(caf::meta::type_name("ooo::storage::store_stats"), x.keys, x.revision, x.shards,
-           x.subscribers, x.dropped_events, x.locks, x.lock_waiters, x.durability);
+           x.subscribers, x.dropped_events, x.max_lag, x.history, x.locks, x.lock_waiters,
+           x.durability);
 }
 
 /// One key's change as the persistence layer sees it: a new value or a deletion.

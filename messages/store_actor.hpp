@@ -29,14 +29,17 @@ namespace ooo::storage {
 /// | getlock, key, lease_ms                        | lock_grant            |
 /// | unlock, key, token                            | (empty)               |
 /// | clear                                         | number deleted        |
-/// | subscribe, pattern, subscriber                | subscription id       |
+/// | subscribe, pattern, subscriber                | subscription id (live)|
+/// | subscribe, pattern, subscriber, options       | subscription id (resume, mode) |
 /// | unsubscribe, subscription id                  | (empty)               |
 /// | stats                                         | store_stats           |
 /// | start (loads the persistent layer)            | (empty)               |
 /// | active                                        | bool                  |
 /// | close                                         | (empty)               |
 ///
-/// A subscriber is any actor that handles `event` messages.
+/// A subscriber is any actor that handles `event` (and `lagged`) messages. Events arrive as
+/// requests: the subscriber's (empty) answer acknowledges one, and at most a window of them is
+/// unacknowledged per subscriber, so a slow subscriber slows nobody else.
 using store_actor = caf::typed_actor<
   caf::replies_to<set_atom, std::string, bytes, write_options>::with<receipt>,
   caf::replies_to<push_atom, std::string, bytes>::with<receipt>,
@@ -50,6 +53,7 @@ using store_actor = caf::typed_actor<
   caf::replies_to<unlock_atom, std::string, uint64_t>::with<void>,
   caf::replies_to<clear_atom>::with<uint64_t>,
   caf::replies_to<caf::subscribe_atom, std::string, caf::actor>::with<uint64_t>,
+  caf::replies_to<caf::subscribe_atom, std::string, caf::actor, subscribe_options>::with<uint64_t>,
   caf::replies_to<caf::unsubscribe_atom, uint64_t>::with<void>,
   caf::replies_to<stats_atom>::with<store_stats>,
   caf::replies_to<start_atom>::with<void>,
