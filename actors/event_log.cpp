@@ -63,10 +63,13 @@ public:
         for (auto revision : hidden)
           arrive(revision, caf::none);
       },
-      [this](start_atom, uint64_t revision) {
-        head_ = revision;
-        compacted_ = std::max(compacted_, revision);
+      [this](load_atom, std::vector<event>& history, uint64_t compacted) {
+        compacted_ = compacted;
+        for (auto& ev : history)
+          if (ev.revision > compacted_)
+            remember(std::move(ev));
       },
+      [this](start_atom, uint64_t revision) { head_ = revision; },
       [this](caf::subscribe_atom, std::string& pattern, caf::actor& subscriber,
              subscribe_options& opts) -> caf::result<uint64_t> {
         if (opts.resume && opts.since < compacted_)

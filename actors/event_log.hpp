@@ -26,7 +26,8 @@ namespace ooo::storage {
 /// | message                                                 | reply          |
 /// |---------------------------------------------------------|----------------|
 /// | publish, vector<event> visible, vector<uint64_t> hidden | (none)         |
-/// | start, revision (the log continues after it)           | (empty)        |
+/// | load, vector<event> history, compacted revision         | (none): history from disk |
+/// | start, revision (the log continues after it)           | (none)         |
 /// | subscribe, pattern, subscriber, subscribe_options       | subscription id, or `compacted` |
 /// | unsubscribe, id                                         | (empty)        |
 /// | stats                                                   | store_stats (subscribers, dropped_events, max_lag, history) |

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "messages/object.hpp"
@@ -52,5 +53,8 @@ struct store_config {
 
 /// The shard count `opts.shards` resolves to.
 size_t shard_count(const options& opts);
+
+/// True if changes of `key` produce no events (`no_broadcast_keys`).
+bool muted(const options& opts, std::string_view key);
 
 } // namespace ooo::storage

@@ -321,7 +321,7 @@ private:
     }
     auto batch_key = obj.path;
     begin_commit(batch_key);
-    std::vector<change> batch{change{batch_key, true, obj}};
+    std::vector<change> batch{change{batch_key, true, obj, !muted(*opts_, batch_key)}};
     request(persistence_, caf::infinite, commit_atom::value, std::move(batch))
       .then(
         [this, obj = std::move(obj), release_token, rp](uint64_t revision) mutable {
@@ -400,7 +400,7 @@ private:
       return;
     }
     begin_commit(key);
-    std::vector<change> batch{change{key, false, object{}}};
+    std::vector<change> batch{change{key, false, object{}, !silent && !muted(*opts_, key)}};
     request(persistence_, caf::infinite, commit_atom::value, std::move(batch))
       .then(
         [this, key, silent, rp](uint64_t revision) mutable {
@@ -432,8 +432,9 @@ private:
   caf::result<uint64_t> lock(std::string key, uint32_t lease_ms, bool with_value) {
     if (auto err = check_lockable(key))
       return err;
-    auto rp = make_response_promise();
+    // Before `make_response_promise`, which moves the sender out of the current message.
     auto holder = current_sender();
+    auto rp = make_response_promise();
     hold_or_run([this, key = std::move(key), lease_ms, with_value, holder, rp]() mutable {
       do_lock(key, lease_ms, with_value, holder, rp);
     });
@@ -580,7 +581,7 @@ private:
   void announce(event_op op, const std::string& key, uint64_t revision, object value) {
     if (opts_->after_write_op)
       opts_->after_write_op(key, op);
-    if (muted(key)) {
+    if (muted(*opts_, key)) {
       hide(revision);
     } else {
       schedule_publish();
@@ -609,13 +610,6 @@ private:
     send(log_, publish_atom::value, std::move(outbox_), std::move(hidden_));
     outbox_.clear();
     hidden_.clear();
-  }
-
-  bool muted(const std::string& key) const {
-    for (auto& pattern : opts_->no_broadcast_keys)
-      if (matches(pattern, key))
-        return true;
-    return false;
   }
 
   // -- state -----------------------------------------------------------------------------------

@@ -189,11 +189,14 @@ void commit_glob(store_pointer self, std::vector<std::vector<std::string>> parts
     apply_glob(self, sizes, st.revision->fetch_add(total) + 1);
     return;
   }
+  auto silent = st.globs.front().silent;
   std::vector<change> batch;
   batch.reserve(total);
   for (auto& part : parts)
-    for (auto& key : part)
-      batch.push_back(change{std::move(key), false, object{}});
+    for (auto& key : part) {
+      auto visible = !silent && !muted(*st.opts, key);
+      batch.push_back(change{std::move(key), false, object{}, visible});
+    }
   self->request(st.persistence, caf::infinite, commit_atom::value, std::move(batch))
     .then([=](uint64_t first) { apply_glob(self, sizes, first); },
           [=](caf::error& err) {
@@ -312,8 +315,10 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
   st.opts = std::make_shared<const options>(cfg->opts);
   st.revision = std::make_shared<std::atomic<uint64_t>>(0);
   st.mode = cfg->persistent ? cfg->mode : durability::memory;
-  if (cfg->persistent)
+  if (cfg->persistent) {
+    cfg->persistent->retain_history(st.opts->history_events);
     st.persistence = spawn_persistence(self->system(), std::move(cfg->persistent), st.revision);
+  }
   st.log = spawn_event_log(self->system(), st.opts);
   auto n = shard_count(*st.opts);
   for (size_t i = 0; i < n; ++i)
@@ -461,7 +466,12 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
         ->request(st.persistence, caf::infinite, load_atom::value,
                   static_cast<uint32_t>(st.shards.size()))
         .then(
-          [self, rp](std::vector<std::vector<object>>& parts) {
+          [self, rp](std::vector<std::vector<object>>& parts, std::vector<event>& history) {
+            auto& st = self->state;
+            auto last = st.revision->load();
+            auto kept = static_cast<uint64_t>(st.opts->history_events);
+            caf::anon_send(st.log, load_atom::value, std::move(history),
+                           last > kept ? last - kept : uint64_t{0});
             load_shards(self, std::move(parts), rp);
           },
           [self, rp](caf::error& err) mutable {

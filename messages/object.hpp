@@ -207,11 +207,14 @@ struct change {
   bool put = true;
   /// The new value; its `revision` is assigned by the persistence actor at commit.
   object value;
+  /// Subscribers see this change (false for silent deletes and `no_broadcast_keys`): only
+  /// visible changes enter the retained history.
+  bool visible = true;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, change& x) {
-  return f(caf::meta::type_name("ooo::storage::change"), x.key, x.put, x.value);
+  return f(caf::meta::type_name("ooo::storage::change"), x.key, x.put, x.value, x.visible);
 }
 
 } // namespace ooo::storage

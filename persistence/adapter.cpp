@@ -6,6 +6,14 @@ adapter::~adapter() {
   // nop
 }
 
+void adapter::retain_history(uint64_t) {
+  // nop
+}
+
+caf::error adapter::load_history(const std::function<void(event&&)>&) {
+  return caf::none;
+}
+
 const char* to_string(durability x) {
   switch (x) {
     case durability::memory:

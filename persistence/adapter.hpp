@@ -44,6 +44,13 @@ public:
   /// `corrupt_record` naming the key; the load stops there.
   virtual caf::error load(const std::function<void(object&&)>& sink,
                           uint64_t& last_revision) = 0;
+
+  /// Keeps, from now on, the events of visible changes of the last `revisions` revisions, so
+  /// that subscribers can resume across a restart (0: keep none). The default keeps none.
+  virtual void retain_history(uint64_t revisions);
+
+  /// Calls `sink` for every retained event, oldest first. The default has none.
+  virtual caf::error load_history(const std::function<void(event&&)>& sink);
 };
 
 } // namespace ooo::storage

@@ -134,4 +134,13 @@ caf::error faulty_adapter::load(const std::function<void(object&&)>& sink,
   return caf::none;
 }
 
+void faulty_adapter::retain_history(uint64_t revisions) {
+  if (inner_)
+    inner_->retain_history(revisions);
+}
+
+caf::error faulty_adapter::load_history(const std::function<void(event&&)>& sink) {
+  return inner_ ? inner_->load_history(sink) : caf::none;
+}
+
 } // namespace ooo::storage

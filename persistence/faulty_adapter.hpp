@@ -103,6 +103,11 @@ public:
   /// in-memory records in key order.
   caf::error load(const std::function<void(object&&)>& sink, uint64_t& last_revision) override;
 
+  /// Forwarded to the inner adapter; without one there is no history.
+  void retain_history(uint64_t revisions) override;
+
+  caf::error load_history(const std::function<void(event&&)>& sink) override;
+
 private:
   std::shared_ptr<controls> ctl_;
   std::unique_ptr<adapter> inner_;

@@ -82,7 +82,8 @@ persistence_actor::behavior_type persistence(persistence_pointer self,
       return promise;
     },
     [=](caf::flush_atom) { flush(self); },
-    [=](load_atom, uint32_t shard_count) -> caf::result<std::vector<std::vector<object>>> {
+    [=](load_atom, uint32_t shard_count)
+      -> caf::result<std::vector<std::vector<object>>, std::vector<event>> {
       auto& st = self->state;
       if (!st.store)
         return make_error(errc::not_active, "persistence is closed");
@@ -96,8 +97,11 @@ persistence_actor::behavior_type persistence(persistence_pointer self,
         last);
       if (err)
         return err;
+      std::vector<event> history;
+      if (auto err = st.store->load_history([&](event&& ev) { history.emplace_back(std::move(ev)); }))
+        return err;
       st.revision->store(last);
-      return parts;
+      return caf::make_result(std::move(parts), std::move(history));
     },
     [=](stats_atom) { return self->state.stats; },
     [=](caf::close_atom) {

@@ -34,7 +34,7 @@ typename Inspector::result_type inspect(Inspector& f, commit_stats& x) {
 /// | message                          | reply                                              |
 /// |----------------------------------|----------------------------------------------------|
 /// | commit, vector<change>           | revision of the first change (the rest follow +1) |
-/// | load, shard count                | every stored object, partitioned by `shard_of`     |
+/// | load, shard count                | every stored object, partitioned by `shard_of`, and the retained history |
 /// | stats                            | commit_stats                                       |
 /// | close                            | (empty) after the adapter is closed                |
 ///
@@ -43,7 +43,8 @@ typename Inspector::result_type inspect(Inspector& f, commit_stats& x) {
 /// one adapter write (one fsync) serves every writer that arrived during the previous write.
 using persistence_actor = caf::typed_actor<
   caf::replies_to<commit_atom, std::vector<change>>::with<uint64_t>,
-  caf::replies_to<load_atom, uint32_t>::with<std::vector<std::vector<object>>>,
+  caf::replies_to<load_atom, uint32_t>::with<std::vector<std::vector<object>>,
+                                             std::vector<event>>,
   caf::replies_to<stats_atom>::with<commit_stats>,
   caf::reacts_to<caf::flush_atom>,
   caf::replies_to<caf::close_atom>::with<void>>;

@@ -7,6 +7,7 @@
 #include <msgpack.hpp>
 
 #include "messages/errc.hpp"
+#include "messages/key.hpp"
 
 namespace ooo::storage {
 
@@ -144,7 +145,79 @@ bool decode_record_fields(std::string_view value, object& x, std::string& what) 
   return true;
 }
 
+bool decode_history_fields(std::string_view value, event& x, std::string& what) {
+  msgpack::object_handle handle;
+  if (!unpack_array(value, handle, what))
+    return false;
+  const auto& xs = handle.get().via.array;
+  uint64_t op = 0;
+  object obj;
+  if (!check_header(xs, 6, what) || !read_uint(xs.ptr[2], "op", op, what)
+      || !read_int(xs.ptr[3], "created", obj.created, what)
+      || !read_int(xs.ptr[4], "updated", obj.updated, what))
+    return false;
+  const auto& key = xs.ptr[1];
+  const auto& data = xs.ptr[5];
+  if (key.type != msgpack::type::STR || check_key({key.via.str.ptr, key.via.str.size}) != errc::none) {
+    what = "key is not a valid key";
+    return false;
+  }
+  if (data.type != msgpack::type::BIN) {
+    what = "data is not binary";
+    return false;
+  }
+  if (op != static_cast<uint64_t>(event_op::set) && op != static_cast<uint64_t>(event_op::del)) {
+    what = "unknown op " + std::to_string(op);
+    return false;
+  }
+  x.key.assign(key.via.str.ptr, key.via.str.size);
+  x.op = static_cast<event_op>(op);
+  if (x.op == event_op::set) {
+    if (data.via.bin.size == 0) {
+      what = "data is empty";
+      return false;
+    }
+    obj.path = x.key;
+    obj.revision = x.revision;
+    obj.data.assign(data.via.bin.ptr, data.via.bin.ptr + data.via.bin.size);
+    x.value = std::move(obj);
+  }
+  return true;
+}
+
 } // namespace
+
+std::string encode_history(const change& x) {
+  std::string out;
+  string_sink sink{out};
+  msgpack::packer<string_sink> packer{sink};
+  packer.pack_array(6);
+  packer.pack(record_format);
+  packer.pack(x.key);
+  packer.pack(static_cast<uint64_t>(x.put ? event_op::set : event_op::del));
+  auto data_size = x.put ? static_cast<uint32_t>(x.value.data.size()) : 0u;
+  packer.pack(x.put ? x.value.created : 0);
+  packer.pack(x.put ? x.value.updated : 0);
+  packer.pack_bin(data_size);
+  packer.pack_bin_body(x.value.data.data(), data_size);
+  return out;
+}
+
+caf::expected<event> decode_history(uint64_t revision, std::string_view value) {
+  event result;
+  result.revision = revision;
+  std::string what;
+  bool ok = false;
+  try {
+    ok = decode_history_fields(value, result, what);
+  } catch (const std::exception& e) {
+    what = std::string{"value does not decode ("} + e.what() + ")";
+  }
+  if (!ok)
+    return make_error(errc::corrupt_record,
+                      "history record " + std::to_string(revision) + ": " + what);
+  return result;
+}
 
 std::string encode_record(const object& x) {
   std::string out;

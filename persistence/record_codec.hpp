@@ -26,6 +26,15 @@ constexpr size_t max_record_data_size = size_t{1} << 30;
 /// rejects larger values as `too_large` long before they reach the disk).
 std::string encode_record(const object& x);
 
+/// Encodes the retained-history entry of a visible change: `[format, key, op, created,
+/// updated, data(bin)]` (a deletion has zero timestamps and empty data). Stored under the key
+/// `history_key(revision)`.
+std::string encode_history(const change& x);
+
+/// Decodes a value produced by `encode_history` into the event of `revision`. A deletion's event
+/// carries no object (the deleted value is not kept on disk).
+caf::expected<event> decode_history(uint64_t revision, std::string_view value);
+
 /// Decodes a value produced by `encode_record` that was stored under `key`; the result's `path`
 /// is `key`. Never throws and never allocates more than a small multiple of `value.size()`:
 /// anything that is not exactly one well-formed record of format 1 with non-empty data

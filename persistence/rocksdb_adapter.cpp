@@ -17,6 +17,14 @@ namespace ooo::storage {
 
 namespace {
 
+/// The RocksDB key of the history entry of `revision`.
+std::string history_key(uint64_t revision) {
+  std::string key(9, rocksdb_adapter::history_prefix);
+  for (size_t i = 8; i > 0; --i, revision >>= 8)
+    key[i] = static_cast<char>(revision & 0xff);
+  return key;
+}
+
 rocksdb::Slice to_slice(std::string_view x) {
   return rocksdb::Slice{x.data(), x.size()};
 }
@@ -110,6 +118,15 @@ caf::error rocksdb_adapter::write(const std::vector<change>& batch, uint64_t las
     if (!status.ok())
       return failed("cannot batch key '" + x.key + "' for " + dir_ + ": " + status.ToString());
   }
+  if (history_ > 0) {
+    for (auto& x : batch) {
+      auto revision = x.value.revision;
+      if (x.visible && !wb.Put(history_key(revision), encode_history(x)).ok())
+        return failed("cannot batch history record " + std::to_string(revision) + " for " + dir_);
+      if (revision > history_ && !wb.Delete(history_key(revision - history_)).ok())
+        return failed("cannot batch history trim for " + dir_);
+    }
+  }
   auto status = wb.Put(to_slice(meta_key), encode_meta(last_revision));
   if (!status.ok())
     return failed("cannot batch the metadata record for " + dir_ + ": " + status.ToString());
@@ -141,6 +158,8 @@ caf::error rocksdb_adapter::load(const std::function<void(object&&)>& sink,
       meta_revision = *revision;
       continue;
     }
+    if (!key.empty() && key.front() == history_prefix)
+      continue;
     auto prefix_size = std::string_view{"record ''"}.size() + printable_key(key).size();
     if (check_key(key) != errc::none)
       return make_error(errc::corrupt_record, "record '" + printable_key(key) + "' in " + dir_
@@ -155,6 +174,36 @@ caf::error rocksdb_adapter::load(const std::function<void(object&&)>& sink,
   if (!status.ok())
     return failed("reading data directory " + dir_ + " failed: " + status.ToString());
   last_revision = std::max(meta_revision, max_record_revision);
+  return caf::none;
+}
+
+void rocksdb_adapter::retain_history(uint64_t revisions) {
+  history_ = revisions;
+}
+
+caf::error rocksdb_adapter::load_history(const std::function<void(event&&)>& sink) {
+  if (!db_)
+    return failed("data directory " + dir_ + " is closed");
+  rocksdb::ReadOptions options;
+  options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(options)};
+  for (it->Seek(rocksdb::Slice{&history_prefix, 1});
+       it->Valid() && it->key().size() > 0 && it->key()[0] == history_prefix; it->Next()) {
+    auto key = to_view(it->key());
+    if (key.size() != 9)
+      return make_error(errc::corrupt_record, "history key '" + printable_key(key) + "' in "
+                                                + dir_ + ": not 9 bytes");
+    uint64_t revision = 0;
+    for (size_t i = 1; i < 9; ++i)
+      revision = (revision << 8) | static_cast<unsigned char>(key[i]);
+    auto ev = decode_history(revision, to_view(it->value()));
+    if (!ev)
+      return make_error(errc::corrupt_record, render(ev.error()) + " in " + dir_);
+    sink(std::move(*ev));
+  }
+  auto status = it->status();
+  if (!status.ok())
+    return failed("reading the history in " + dir_ + " failed: " + status.ToString());
   return caf::none;
 }
 

@@ -50,6 +50,16 @@ public:
   /// `corrupt_record`, e.g. `record 'users/1' in ./data: truncated value`.
   caf::error load(const std::function<void(object&&)>& sink, uint64_t& last_revision) override;
 
+  /// History entries live under `history_prefix` + the revision as 8 big-endian bytes, which
+  /// sorts them by revision and apart from every store key (those start with [A-Za-z0-9]).
+  /// Each batch writes the entries of its visible changes and deletes those that fall out of
+  /// the window, in the same atomic write.
+  void retain_history(uint64_t revisions) override;
+
+  caf::error load_history(const std::function<void(event&&)>& sink) override;
+
+  static constexpr char history_prefix = '\x01';
+
   /// Syncs the write-ahead log (relevant in `async` mode) and closes the database, releasing
   /// its lock on the directory. Later calls of `write` or `load` fail with
   /// `persistence_failed`; calling `close` again does nothing.
@@ -71,6 +81,8 @@ private:
   std::string dir_;
   durability mode_;
   std::unique_ptr<rocksdb::DB> db_;
+  /// Revisions of history to keep (see `retain_history`).
+  uint64_t history_ = 0;
 };
 
 } // namespace ooo::storage

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -187,4 +188,77 @@ CAF_TEST(writes after close are refused and close flushes what was answered) {
   auto store = open_store(dir.path, durability::async);
   CAF_REQUIRE(store->start());
   CAF_CHECK_EQUAL(store->keys("k/*")->size(), 200u);
+}
+
+CAF_TEST(subscribers resume across a restart from the retained history) {
+  data_dir dir;
+  {
+    auto store = open_store(dir.path);
+    CAF_REQUIRE(store->start());
+    for (int i = 1; i <= 5; ++i)
+      CAF_REQUIRE(store->set("users/" + std::to_string(i), "v" + std::to_string(i)));
+    CAF_REQUIRE(store->del_silent("users/5"));
+    CAF_REQUIRE(store->del("users/4"));
+  }
+  auto store = open_store(dir.path);
+  CAF_REQUIRE(store->start());
+  std::mutex mtx;
+  std::vector<event> got;
+  subscribe_options opts;
+  opts.resume = true;
+  opts.since = 2;
+  auto w = store->watch("users/*", [&](const event& ev) {
+    std::lock_guard<std::mutex> guard{mtx};
+    got.push_back(ev);
+  }, opts);
+  CAF_REQUIRE(w);
+  CAF_REQUIRE(store->set("users/8", "live"));
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (got.size() >= 5)
+        break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::lock_guard<std::mutex> guard{mtx};
+  // Sets are revisions 1-5, the silent delete of users/5 is 6 (hidden: never in the history),
+  // the delete of users/4 is 7, the live set is 8.
+  CAF_REQUIRE_EQUAL(got.size(), 5u);
+  CAF_CHECK_EQUAL(got[0].revision, 3u);
+  CAF_CHECK_EQUAL(text(*got[0].value), "v3");
+  CAF_CHECK_EQUAL(got[1].revision, 4u);
+  CAF_CHECK_EQUAL(got[2].revision, 5u);
+  CAF_CHECK_EQUAL(got[3].revision, 7u);
+  CAF_CHECK(got[3].op == event_op::del);
+  CAF_CHECK_EQUAL(got[3].key, "users/4");
+  CAF_CHECK_EQUAL(got[4].revision, 8u);
+  CAF_CHECK_EQUAL(got[4].key, "users/8");
+}
+
+CAF_TEST(a resume older than the retained history after a restart is compacted) {
+  data_dir dir;
+  options opts;
+  opts.shards = 2;
+  opts.history_events = 3;
+  {
+    auto adapter = rocksdb_adapter::open(dir.path, durability::sync);
+    CAF_REQUIRE(adapter);
+    layered store{layered_config{std::move(*adapter), durability::sync}, opts};
+    CAF_REQUIRE(store.start());
+    for (int i = 1; i <= 10; ++i)
+      CAF_REQUIRE(store.set("users/" + std::to_string(i), "v"));
+  }
+  auto adapter = rocksdb_adapter::open(dir.path, durability::sync);
+  CAF_REQUIRE(adapter);
+  layered store{layered_config{std::move(*adapter), durability::sync}, opts};
+  CAF_REQUIRE(store.start());
+  subscribe_options old;
+  old.resume = true;
+  old.since = 5;
+  auto w = store.watch("users/*", [](const event&) {}, old);
+  CAF_REQUIRE(!w);
+  CAF_CHECK(is(w.error(), errc::compacted));
+  CAF_CHECK(render(w.error()).find("resume from is 7") != std::string::npos);
+  CAF_CHECK_EQUAL(store.stats()->history, 3u);
 }
