@@ -77,6 +77,10 @@ public:
                             pattern + ": revision " + std::to_string(opts.since)
                               + " is no longer retained; the oldest revision to resume from is "
                               + std::to_string(compacted_));
+        if (subs_.size() >= opts_->max_subscribers)
+          return make_error(errc::limit_exceeded,
+                            pattern + ": the store serves at most "
+                              + std::to_string(opts_->max_subscribers) + " subscriptions");
         auto id = ++last_id_;
         monitor(subscriber);
         subscription sub;

@@ -33,6 +33,11 @@ struct options {
   size_t max_value_size = 16u << 20;
   /// Writers allowed to wait for one locked key; more are refused with `limit_exceeded`.
   size_t max_lock_waiters = 10000;
+  /// Subscriptions the store serves at once; more are refused with `limit_exceeded`.
+  size_t max_subscribers = 10000;
+  /// A list or keys query without a limit may return at most this many results; a larger one
+  /// is refused with `limit_exceeded` (ask with a limit, and page with the offset).
+  size_t max_list = 100000;
   /// Events a subscriber may have unacknowledged before it counts as behind.
   size_t watch_window = 256;
   /// Events retained for resume: at most this many ...

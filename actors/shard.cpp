@@ -1,5 +1,6 @@
 #include "actors/shard.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <string>
@@ -132,6 +133,9 @@ public:
         hold_or_run([this, pattern = std::move(pattern), opts, rp]() mutable {
           std::vector<std::string> out;
           index_.keys(pattern, opts.created_from, opts.created_to, out);
+          std::sort(out.begin(), out.end());
+          if (opts.limit > 0 && out.size() > static_cast<size_t>(opts.limit))
+            out.resize(static_cast<size_t>(opts.limit));
           rp.deliver(std::move(out));
         });
         return caf::delegated<std::vector<std::string>>{};

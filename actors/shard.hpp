@@ -36,7 +36,7 @@ struct shard_config {
 /// | message                                   | reply          |
 /// |-------------------------------------------|----------------|
 /// | list, pattern, list_options               | vector<object> (sorted, first offset+limit) |
-/// | keys, pattern, list_options               | vector<string> (sorted) |
+/// | keys, pattern, list_options               | vector<string> (sorted, first offset+limit) |
 /// | collect, pattern ("" = all)               | matching keys; holds the shard until apply/release |
 /// | apply, first revision, silent             | number deleted |
 /// | release                                   | (empty)        |

@@ -83,22 +83,30 @@ caf::error check_list_options(const std::string& pattern, const list_options& op
 }
 
 /// Per-shard options: every shard returns its first `offset + limit` results, the merge here
-/// applies the offset.
-list_options shard_options(const list_options& opts) {
+/// applies the offset. Without a limit, one more than `max_list` shows that the cap is exceeded.
+list_options shard_options(const list_options& opts, size_t max_list) {
   auto result = opts;
   result.offset = 0;
-  result.limit = opts.limit > 0 ? opts.offset + opts.limit : 0;
+  result.limit = opts.offset + (opts.limit > 0 ? opts.limit : static_cast<int64_t>(max_list) + 1);
   return result;
 }
 
+/// Applies offset and limit to the merged results; fails if a query without a limit has more
+/// than `max_list` of them.
 template <class T>
-void cut(std::vector<T>& xs, const list_options& opts) {
+caf::expected<std::vector<T>> cut(std::vector<T> xs, const std::string& pattern,
+                                  const list_options& opts, size_t max_list) {
   auto offset = std::min(xs.size(), static_cast<size_t>(opts.offset));
   xs.erase(xs.begin(), xs.begin() + static_cast<std::ptrdiff_t>(offset));
+  if (opts.limit == 0 && xs.size() > max_list)
+    return make_error(errc::limit_exceeded, pattern + ": more than " + std::to_string(max_list)
+                                              + " results; ask with a limit");
   if (opts.limit > 0 && xs.size() > static_cast<size_t>(opts.limit))
     xs.resize(static_cast<size_t>(opts.limit));
+  return xs;
 }
 
+/// Merges the shards' sorted parts into one list, by `created` (ties by key).
 std::vector<object> merge_objects(std::vector<std::vector<object>>& parts,
                                   const list_options& opts) {
   std::vector<object> all;
@@ -115,17 +123,14 @@ std::vector<object> merge_objects(std::vector<std::vector<object>>& parts,
     std::sort(all.begin(), all.end(), [&](const object& x, const object& y) {
       return before(y, x);
     });
-  cut(all, opts);
   return all;
 }
 
-std::vector<std::string> merge_keys(std::vector<std::vector<std::string>>& parts,
-                                    const list_options& opts) {
+std::vector<std::string> merge_keys(std::vector<std::vector<std::string>>& parts) {
   std::vector<std::string> all;
   for (auto& part : parts)
     std::move(part.begin(), part.end(), std::back_inserter(all));
   std::sort(all.begin(), all.end());
-  cut(all, opts);
   return all;
 }
 
@@ -365,11 +370,16 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
       auto rp = self->make_response_promise<std::vector<object>>();
       fan_out<std::vector<object>>(
         self, self->state.shards,
-        [rp, opts](std::vector<std::vector<object>> parts) mutable {
-          rp.deliver(merge_objects(parts, opts));
+        [rp, pattern, opts, max = self->state.opts->max_list](
+          std::vector<std::vector<object>> parts) mutable {
+          auto result = cut(merge_objects(parts, opts), pattern, opts, max);
+          if (result)
+            rp.deliver(std::move(*result));
+          else
+            rp.deliver(std::move(result.error()));
         },
         [rp](caf::error& err) mutable { rp.deliver(std::move(err)); }, list_atom::value,
-        pattern, shard_options(opts));
+        pattern, shard_options(opts, self->state.opts->max_list));
       return rp;
     },
     [=](keys_atom, std::string& pattern,
@@ -383,11 +393,16 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
       auto rp = self->make_response_promise<std::vector<std::string>>();
       fan_out<std::vector<std::string>>(
         self, self->state.shards,
-        [rp, opts](std::vector<std::vector<std::string>> parts) mutable {
-          rp.deliver(merge_keys(parts, opts));
+        [rp, pattern, opts, max = self->state.opts->max_list](
+          std::vector<std::vector<std::string>> parts) mutable {
+          auto result = cut(merge_keys(parts), pattern, opts, max);
+          if (result)
+            rp.deliver(std::move(*result));
+          else
+            rp.deliver(std::move(result.error()));
         },
         [rp](caf::error& err) mutable { rp.deliver(std::move(err)); }, keys_atom::value,
-        pattern, opts);
+        pattern, shard_options(opts, self->state.opts->max_list));
       return rp;
     },
     [=](del_atom, std::string& key) { return del(self, key, false); },
