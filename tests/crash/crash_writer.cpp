@@ -1,0 +1,160 @@
+// crash_writer: the client half of the crash test (tests/crash/crash_test.py).
+//
+//   crash_writer write  HOST PORT ROUND   pipelines writes of crash/ROUND/<i> and prints
+//                                          "ok KEY REVISION" once each write is answered
+//   crash_writer verify HOST PORT LOG     checks a restarted node against the answered writes
+//
+// Every value is a function of its key, so "nothing unanswered is half-present" is checkable:
+// a present key must hold exactly value_of(key), answered or not.
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "caf/all.hpp"
+#include "caf/io/all.hpp"
+
+#include "messages/errc.hpp"
+#include "messages/register_types.hpp"
+#include "messages/store_actor.hpp"
+
+using namespace ooo::storage;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto timeout = 5s;
+/// Writes in flight at once: enough for group commits of several changes.
+constexpr int window = 32;
+
+bytes value_of(const std::string& key) {
+  // Long enough to span more than one small write, distinct per key.
+  std::string text = "{\"key\":\"" + key + "\",\"pad\":\"" + std::string(200, 'x') + "\"}";
+  return bytes(text.begin(), text.end());
+}
+
+struct config : caf::actor_system_config {
+  config() {
+    register_types(*this);
+  }
+};
+
+caf::expected<store_actor> connect(caf::actor_system& sys, const std::string& host,
+                                   uint16_t port) {
+  return sys.middleman().remote_actor<store_actor>(host, port);
+}
+
+int write(caf::actor_system& sys, store_actor store, const std::string& round) {
+  sys.spawn([store, round](caf::event_based_actor* self) {
+    auto next = std::make_shared<int>(0);
+    // Each answer sends the next write, keeping `window` in flight; the first error (the node
+    // died) ends the writer.
+    auto send_one = std::make_shared<std::function<void()>>();
+    *send_one = [=] {
+      if (*next >= 100000)
+        return;
+      auto key = "crash/" + round + "/" + std::to_string((*next)++);
+      self->request(store, timeout, set_atom::value, key, value_of(key), write_options{})
+        .then(
+          [=](const receipt& r) {
+            std::printf("ok %s %llu\n", key.c_str(),
+                        static_cast<unsigned long long>(r.revision));
+            std::fflush(stdout);
+            (*send_one)();
+          },
+          [=](caf::error&) { self->quit(); });
+    };
+    for (int i = 0; i < window; ++i)
+      (*send_one)();
+  });
+  sys.await_all_actors_done();
+  return 0;
+}
+
+int verify(caf::actor_system& sys, store_actor store, const std::string& log_file) {
+  std::ifstream in{log_file};
+  std::map<std::string, uint64_t> answered;
+  uint64_t max_revision = 0;
+  std::string tag, key;
+  uint64_t revision = 0;
+  while (in >> tag >> key >> revision) {
+    answered[key] = revision;
+    max_revision = std::max(max_revision, revision);
+  }
+  caf::scoped_actor self{sys};
+  int errors = 0;
+  // 1. Every answered write is there with its exact data and revision.
+  for (auto& [k, rev] : answered) {
+    self->request(store, timeout, caf::get_atom::value, k)
+      .receive(
+        [&, k = k, rev = rev](const object& obj) {
+          if (obj.data != value_of(k) || obj.revision != rev) {
+            std::cerr << "answered write " << k << " differs after restart\n";
+            ++errors;
+          }
+        },
+        [&, k = k](caf::error& err) {
+          std::cerr << "answered write " << k << " is missing: " << render(err) << "\n";
+          ++errors;
+        });
+  }
+  // 2. Whatever else is present was written whole.
+  list_options all;
+  all.limit = 1000000;
+  self->request(store, timeout, list_atom::value, std::string{"crash/*/*"}, all)
+    .receive(
+      [&](const std::vector<object>& objs) {
+        for (auto& obj : objs)
+          if (obj.data != value_of(obj.path)) {
+            std::cerr << "key " << obj.path << " holds a value that was never written\n";
+            ++errors;
+          }
+        std::cout << "verified " << answered.size() << " answered writes, " << objs.size()
+                  << " keys present\n";
+      },
+      [&](caf::error& err) {
+        std::cerr << "list failed: " << render(err) << "\n";
+        ++errors;
+      });
+  // 3. The revision counter never goes back.
+  self->request(store, timeout, stats_atom::value)
+    .receive(
+      [&](const store_stats& st) {
+        if (st.revision < max_revision) {
+          std::cerr << "revision went back: " << st.revision << " < " << max_revision << "\n";
+          ++errors;
+        }
+      },
+      [&](caf::error& err) {
+        std::cerr << "stats failed: " << render(err) << "\n";
+        ++errors;
+      });
+  return errors == 0 ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 5) {
+    std::cerr << "usage: crash_writer write HOST PORT ROUND | verify HOST PORT LOG\n";
+    return 2;
+  }
+  std::string mode = argv[1];
+  config cfg;
+  caf::actor_system sys{cfg.load<caf::io::middleman>()};
+  auto store = connect(sys, argv[2], static_cast<uint16_t>(std::stoi(argv[3])));
+  if (!store) {
+    std::cerr << "cannot connect: " << sys.render(store.error()) << "\n";
+    return 3;
+  }
+  auto rc = mode == "write" ? write(sys, *store, argv[4]) : verify(sys, *store, argv[4]);
+  std::fflush(stdout);
+  // The node may be dead: do not let CAF's shutdown wait for the connection.
+  std::_Exit(rc);
+}
