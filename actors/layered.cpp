@@ -66,6 +66,10 @@ store_config make_store_config(layered_config cfg, options opts) {
 layered::layered(layered_config cfg, options opts)
   : own_cfg_(std::make_unique<caf::actor_system_config>()) {
   register_types(*own_cfg_);
+  // A blocking call is one round trip. CAF's default work stealing lets idle workers sleep
+  // 50 us per poll (a round trip of ~90 us); without the moderate phase they spin briefly and
+  // then block until work arrives (~20 us, no idle spinning). See bench/README.md.
+  own_cfg_->set("work-stealing.moderate-poll-attempts", size_t{0});
   own_sys_ = std::make_unique<caf::actor_system>(*own_cfg_);
   sys_ = own_sys_.get();
   store_ = spawn_store(*sys_, make_store_config(std::move(cfg), std::move(opts)));
