@@ -171,6 +171,8 @@ private:
     ++sub.dropped;
     ++dropped_total_;
     sub.cursor = ev.revision;
+    if (opts_->on_drop)
+      opts_->on_drop(id, ev);
   }
 
   void deliver(uint64_t id, subscription& sub, const event& ev) {

@@ -23,6 +23,9 @@ struct options {
   std::function<void(const std::string& key)> after_write;
   /// Called after a change is committed, before its events are sent.
   std::function<void(const std::string& key, event_op op)> after_write_op;
+  /// Called on the event log's thread for every event a `drop`-mode subscription loses because
+  /// it is a window behind (`subscription` is its id).
+  std::function<void(uint64_t subscription, const event& ev)> on_drop;
   /// Patterns whose keys never produce events.
   std::vector<std::string> no_broadcast_keys;
   /// Number of shard actors; 0 picks one per hardware thread (at least 2).

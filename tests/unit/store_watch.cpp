@@ -213,7 +213,14 @@ CAF_TEST(a subscriber that never reads slows no writer and keeps memory bounded)
 }
 
 CAF_TEST(drop mode reports exactly what was dropped and the resume point recovers it) {
-  layered store{layered_config{}, small_window(4)};
+  auto store_opts = small_window(4);
+  std::mutex mtx;
+  std::vector<uint64_t> hook_saw;
+  store_opts.on_drop = [&](uint64_t, const event& ev) {
+    std::lock_guard<std::mutex> guard{mtx};
+    hook_saw.push_back(ev.revision);
+  };
+  layered store{layered_config{}, store_opts};
   CAF_REQUIRE(store.start());
   auto slow = store.system().spawn(held_subscriber);
   subscribe(store, slow, "users/*", subscribe_options{});
@@ -227,6 +234,12 @@ CAF_TEST(drop mode reports exactly what was dropped and the resume point recover
   CAF_CHECK_EQUAL(first.last_notice.dropped, 16u);
   CAF_CHECK_EQUAL(first.last_notice.resume_from, 4u);
   CAF_CHECK_EQUAL(store.stats()->dropped_events, 16u);
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    CAF_CHECK_EQUAL(hook_saw.size(), 16u);
+    CAF_CHECK_EQUAL(hook_saw.front(), 5u);
+    CAF_CHECK_EQUAL(hook_saw.back(), 20u);
+  }
   // Resuming from the notice recovers exactly the dropped events.
   collector rest;
   subscribe_options opts;

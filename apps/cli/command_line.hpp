@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ooo::storage::cli {
+
+/// Everything the command line said, after parsing.
+struct command_line {
+  /// `set`, `push`, `get`, `list`, `keys`, `del`, `watch` or `stats`.
+  std::string command;
+  /// `HOST:PORT`.
+  std::string node;
+  /// Seconds every request may take.
+  double timeout = 5.0;
+  /// KEY or PATTERN.
+  std::string key;
+  /// DATA; `-` reads standard input.
+  std::string data;
+  /// `set --if-revision`: -1 unconditional, 0 must not exist, else the expected revision.
+  int64_t if_revision = -1;
+  /// `get --raw`.
+  bool raw = false;
+  /// `list` options.
+  int64_t limit = 0;
+  int64_t offset = 0;
+  bool ascending = false;
+  int64_t from = 0;
+  int64_t to = 0;
+  /// `watch` options: 0 events means no limit; `since` is set when `has_since`.
+  uint64_t count = 0;
+  bool has_since = false;
+  uint64_t since = 0;
+};
+
+} // namespace ooo::storage::cli

@@ -1,0 +1,100 @@
+#include "apps/cli/session.hpp"
+
+#include <iostream>
+#include <set>
+
+#include "caf/io/middleman.hpp"
+#include "caf/node_id.hpp"
+
+#include "apps/cli/exit_code.hpp"
+#include "messages/errc.hpp"
+#include "messages/register_types.hpp"
+
+namespace ooo::storage::cli {
+
+namespace {
+
+/// Errors that mean "the node did not answer" rather than "the store said no".
+bool is_unreachable(const caf::error& err) {
+  if (err.category() != caf::atom("system"))
+    return false;
+  switch (static_cast<caf::sec>(err.code())) {
+    case caf::sec::request_timeout:
+    case caf::sec::request_receiver_down:
+    case caf::sec::remote_linking_failed:
+    case caf::sec::cannot_connect_to_node:
+    case caf::sec::no_actor_published_at_port:
+    case caf::sec::unexpected_actor_messaging_interface:
+    case caf::sec::no_route_to_receiving_node:
+    case caf::sec::incompatible_versions:
+    case caf::sec::incompatible_application_ids:
+    case caf::sec::disconnect_during_handshake:
+    case caf::sec::network_syscall_failed:
+    case caf::sec::socket_disconnected:
+    case caf::sec::socket_operation_failed:
+    case caf::sec::connection_timeout:
+    case caf::sec::remote_lookup_failed:
+      return true;
+    default:
+      return false;
+  }
+}
+
+} // namespace
+
+session::session(caf::timespan timeout)
+  : cfg_(std::make_unique<caf::actor_system_config>()), timeout_(timeout) {
+  cfg_->load<caf::io::middleman>();
+  register_types(*cfg_);
+  sys_ = std::make_unique<caf::actor_system>(*cfg_);
+  self_ = std::make_unique<caf::scoped_actor>(*sys_);
+}
+
+session::~session() {
+  // The blocking actor and the store's proxy go first: the actor system waits for them.
+  store_ = nullptr;
+  self_.reset();
+  sys_.reset();
+}
+
+caf::error session::connect(const node_address& addr) {
+  addr_ = addr;
+  // What `middleman::remote_actor` does, but with a timeout: it would wait forever for a peer
+  // that accepts the connection and never completes CAF's handshake.
+  caf::error err;
+  caf::strong_actor_ptr ptr;
+  std::set<std::string> ifs;
+  (*self_)
+    ->request(sys_->middleman().actor_handle(), timeout_, caf::connect_atom::value, addr.host,
+              addr.port)
+    .receive(
+      [&](caf::node_id&, caf::strong_actor_ptr& x, std::set<std::string>& xs) {
+        ptr = std::move(x);
+        ifs = std::move(xs);
+      },
+      [&](caf::error& x) { err = std::move(x); });
+  if (err)
+    return err;
+  if (!ptr)
+    return caf::make_error(caf::sec::no_actor_published_at_port, addr.port);
+  if (!sys_->assignable<store_actor>(ifs))
+    return caf::make_error(caf::sec::unexpected_actor_messaging_interface);
+  store_ = caf::actor_cast<store_actor>(std::move(ptr));
+  return {};
+}
+
+int session::report(const caf::error& err) {
+  if (err.category() == error_category) {
+    std::cerr << "error: " << render(err) << std::endl;
+    return store_error;
+  }
+  if (is_unreachable(err)) {
+    std::cerr << "error: node " << addr_.to_string() << " unreachable: " << sys_->render(err)
+              << std::endl;
+    return unreachable;
+  }
+  std::cerr << "error: " << sys_->render(err) << std::endl;
+  return store_error;
+}
+
+} // namespace ooo::storage::cli

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "caf/actor_system.hpp"
+#include "caf/actor_system_config.hpp"
+#include "caf/expected.hpp"
+#include "caf/scoped_actor.hpp"
+
+#include "apps/cli/node_address.hpp"
+#include "messages/store_actor.hpp"
+
+namespace ooo::storage::cli {
+
+/// The CLI's own CAF node, connected to one store. Every request carries `timeout`: a node
+/// that went away is reported after at most that long, never waited for forever.
+class session {
+public:
+  explicit session(caf::timespan timeout);
+
+  ~session();
+
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  /// Connects to the store published at `addr` (also bounded by the timeout).
+  caf::error connect(const node_address& addr);
+
+  /// Sends one request to the store and waits for its answer.
+  template <class T, class... Ts>
+  caf::expected<T> call(Ts&&... xs) {
+    caf::expected<T> result{caf::error{}};
+    auto on_error = [&](caf::error& err) { result = std::move(err); };
+    if constexpr (std::is_void<T>::value)
+      (*self_)->request(store_, timeout_, std::forward<Ts>(xs)...)
+        .receive([&] { result = caf::expected<void>{}; }, on_error);
+    else
+      (*self_)->request(store_, timeout_, std::forward<Ts>(xs)...)
+        .receive([&](T& x) { result = std::move(x); }, on_error);
+    return result;
+  }
+
+  /// Prints `err` on stderr (`error: NAME: detail` for the store's errors) and returns the exit
+  /// code for it: 1 for an answer of the store, 3 when the node did not answer.
+  int report(const caf::error& err);
+
+  caf::actor_system& system() {
+    return *sys_;
+  }
+
+  caf::scoped_actor& self() {
+    return *self_;
+  }
+
+  const store_actor& store() const {
+    return store_;
+  }
+
+  caf::timespan timeout() const {
+    return timeout_;
+  }
+
+  const node_address& address() const {
+    return addr_;
+  }
+
+private:
+  std::unique_ptr<caf::actor_system_config> cfg_;
+  std::unique_ptr<caf::actor_system> sys_;
+  std::unique_ptr<caf::scoped_actor> self_;
+  store_actor store_;
+  caf::timespan timeout_;
+  node_address addr_;
+};
+
+} // namespace ooo::storage::cli

@@ -1,0 +1,138 @@
+// ooo-storaged: one store, published through CAF's middleman.
+//
+// Exit codes: 0 stopped by SIGTERM/SIGINT after a clean close; 1 the store could not be opened,
+// started or published (or did not close cleanly); 2 invalid options.
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "caf/actor_system.hpp"
+#include "caf/io/middleman.hpp"
+#include "caf/scoped_actor.hpp"
+
+#include "actors/store.hpp"
+#include "apps/node/node_config.hpp"
+#include "apps/node/stop_signals.hpp"
+#include "messages/errc.hpp"
+#include "persistence/rocksdb_adapter.hpp"
+
+namespace ooo::storage {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Loading a large store from disk takes a while (about 150 ms per million keys).
+constexpr auto start_timeout = 10min;
+/// Closing flushes what persistence still holds.
+constexpr auto close_timeout = 60s;
+/// After a clean close the actor system must go away by then, or the process ends anyway.
+constexpr auto shutdown_grace = 10s;
+
+int fail(const std::string& what) {
+  std::cerr << "error: " << what << std::endl;
+  return 1;
+}
+
+/// Ends the process if CAF's shutdown hangs (an actor still alive): the store is closed by
+/// then, so nothing acknowledged can be lost.
+void arm_shutdown_watchdog(int code) {
+  std::thread{[code] {
+    std::this_thread::sleep_for(shutdown_grace);
+    spdlog::warn("actor system did not shut down within {}s; exiting anyway",
+                 std::chrono::duration_cast<std::chrono::seconds>(shutdown_grace).count());
+    std::fflush(stdout);
+    std::_Exit(code);
+  }}.detach();
+}
+
+int serve(caf::actor_system& sys, const node_settings& cfg, std::unique_ptr<adapter> disk) {
+  store_config sc;
+  sc.opts.shards = cfg.shards;
+  sc.mode = cfg.mode;
+  sc.persistent = std::move(disk);
+  auto shards = shard_count(sc.opts);
+  auto store = spawn_store(sys, std::move(sc));
+  caf::scoped_actor self{sys};
+  auto stop_store = [&] { self->send_exit(store, caf::exit_reason::user_shutdown); };
+  caf::error err;
+  self->request(store, start_timeout, start_atom::value)
+    .receive([] {}, [&](caf::error& x) { err = std::move(x); });
+  if (err) {
+    stop_store();
+    return fail(render(err));
+  }
+  const char* in = cfg.host == "0.0.0.0" ? nullptr : cfg.host.c_str();
+  auto port = sys.middleman().publish(store, cfg.port, in, true);
+  if (!port) {
+    stop_store();
+    return fail("cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": "
+                + sys.render(port.error()));
+  }
+  spdlog::info("store started: {} shards, durability {}, data dir {}", shards,
+               to_string(cfg.mode), cfg.mode == durability::memory ? "-" : cfg.data_dir);
+  std::cout << "listening on " << cfg.host << ':' << *port << std::endl;
+  auto sig = wait_for_stop_signal();
+  spdlog::info("{}: closing the store", sig);
+  // Stop accepting first; connected clients get `not_active` from here on.
+  if (auto res = sys.middleman().unpublish(store, *port); !res)
+    spdlog::warn("unpublish: {}", sys.render(res.error()));
+  int code = 0;
+  self->request(store, close_timeout, caf::close_atom::value)
+    .receive([] { spdlog::info("store closed"); },
+             [&](caf::error& x) {
+               spdlog::error("close failed: {}", render(x));
+               code = 1;
+             });
+  stop_store();
+  return code;
+}
+
+int run(int argc, char** argv) {
+  block_stop_signals();
+  std::signal(SIGPIPE, SIG_IGN);
+  auto log = spdlog::stderr_color_mt("ooo-storaged");
+  log->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(log);
+  node_config cfg;
+  if (auto err = cfg.parse(normalize_args(argc, argv))) {
+    std::cerr << "error: " << caf::actor_system_config::render(err) << std::endl;
+    return 2;
+  }
+  if (cfg.cli_helptext_printed)
+    return 0;
+  auto settings = cfg.settings();
+  if (!settings) {
+    std::cerr << "error: " << caf::actor_system_config::render(settings.error()) << std::endl;
+    return 2;
+  }
+  std::unique_ptr<adapter> disk;
+  if (settings->mode != durability::memory) {
+    auto opened = rocksdb_adapter::open(settings->data_dir, settings->mode);
+    if (!opened)
+      return fail(render(opened.error()));
+    disk = std::move(*opened);
+  }
+  int code;
+  {
+    caf::actor_system sys{cfg};
+    code = serve(sys, *settings, std::move(disk));
+    arm_shutdown_watchdog(code);
+  }
+  spdlog::info("stopped");
+  return code;
+}
+
+} // namespace
+} // namespace ooo::storage
+
+int main(int argc, char** argv) {
+  return ooo::storage::run(argc, argv);
+}

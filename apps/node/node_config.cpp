@@ -1,0 +1,65 @@
+#include "apps/node/node_config.hpp"
+
+#include <array>
+#include <string_view>
+
+#include "caf/io/middleman.hpp"
+
+#include "messages/register_types.hpp"
+
+namespace ooo::storage {
+
+node_config::node_config() {
+  opt_group{custom_options_, "global"}
+    .add(host, "host", "address to listen on (default 127.0.0.1)")
+    .add(port, "port", "TCP port (default 7700; 0 picks a free one)")
+    .add(data_dir, "data-dir", "RocksDB directory (default ./data)")
+    .add(durability_name, "durability", "sync, async or memory (default sync)")
+    .add(shards, "shards", "shard actors (default 0: one per hardware thread, at least 2)");
+  load<caf::io::middleman>();
+  register_types(*this);
+}
+
+caf::expected<node_settings> node_config::settings() const {
+  node_settings result;
+  if (host.empty())
+    return caf::make_error(caf::sec::invalid_argument, "--host must not be empty");
+  result.host = host;
+  if (port < 0 || port > 65535)
+    return caf::make_error(caf::sec::invalid_argument,
+                           "--port must be in 0..65535, got " + std::to_string(port));
+  result.port = static_cast<uint16_t>(port);
+  if (data_dir.empty())
+    return caf::make_error(caf::sec::invalid_argument, "--data-dir must not be empty");
+  result.data_dir = data_dir;
+  if (!from_string(durability_name, result.mode))
+    return caf::make_error(caf::sec::invalid_argument,
+                           "--durability must be sync, async or memory, got '"
+                             + durability_name + "'");
+  if (shards < 0 || shards > 1024)
+    return caf::make_error(caf::sec::invalid_argument,
+                           "--shards must be in 0..1024, got " + std::to_string(shards));
+  result.shards = static_cast<size_t>(shards);
+  return result;
+}
+
+std::vector<std::string> normalize_args(int argc, char** argv) {
+  static constexpr std::array<std::string_view, 6> with_value{
+    {"--host", "--port", "--data-dir", "--durability", "--shards", "--config"}};
+  std::vector<std::string> result;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" || arg.rfind("--config=", 0) == 0)
+      arg.replace(0, 8, "--config-file");
+    bool takes_next = false;
+    for (auto name : with_value)
+      if (argv[i] == name)
+        takes_next = true;
+    if (takes_next && i + 1 < argc)
+      arg += std::string{"="} + argv[++i];
+    result.emplace_back(std::move(arg));
+  }
+  return result;
+}
+
+} // namespace ooo::storage

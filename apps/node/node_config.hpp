@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "caf/actor_system_config.hpp"
+#include "caf/expected.hpp"
+
+#include "persistence/adapter.hpp"
+
+namespace ooo::storage {
+
+/// The node's settings after validation.
+struct node_settings {
+  std::string host;
+  uint16_t port = 7700;
+  std::string data_dir;
+  durability mode = durability::sync;
+  /// 0: one shard per hardware thread (at least 2).
+  size_t shards = 0;
+};
+
+/// `ooo-storaged`'s configuration: CAF's own config system (command line plus an ini file given
+/// with `--config FILE`), with the node's options in the `global` category next to CAF's
+/// (`scheduler.*`, `middleman.*`, ...). Loads the middleman and registers the store's types.
+class node_config : public caf::actor_system_config {
+public:
+  node_config();
+
+  /// Checks ranges and names; the error text says which option is wrong.
+  caf::expected<node_settings> settings() const;
+
+  std::string host = "127.0.0.1";
+  int64_t port = 7700;
+  std::string data_dir = "./data";
+  std::string durability_name = "sync";
+  int64_t shards = 0;
+};
+
+/// Rewrites the command line into CAF's syntax: `--opt VALUE` becomes `--opt=VALUE` for the
+/// node's own options, and `--config FILE` becomes `--config-file=FILE`. Drops `argv[0]`.
+std::vector<std::string> normalize_args(int argc, char** argv);
+
+} // namespace ooo::storage
