@@ -420,8 +420,12 @@ private:
 
   void apply_erase(const std::string& key, uint64_t revision, bool silent) {
     auto i = values_.find(key);
-    if (i == values_.end())
+    if (i == values_.end()) {
+      // Cannot happen while the key is held for the commit; the revision still takes its place
+      // in the event log's order, which must have no gaps.
+      hide(revision);
       return;
+    }
     auto old = std::move(i->second);
     values_.erase(i);
     index_.erase(key, old.created);
