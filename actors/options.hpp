@@ -19,7 +19,8 @@ namespace ooo::storage {
 struct options {
   /// Called before every read of `key` (get, and each key a list returns is not reported).
   std::function<void(const std::string& key)> before_read;
-  /// Called after a committed change's events were sent.
+  /// Called after a committed change's event was sent to the event log (for a batch of
+  /// changes, after the batch).
   std::function<void(const std::string& key)> after_write;
   /// Called after a change is committed, before its events are sent.
   std::function<void(const std::string& key, event_op op)> after_write_op;
@@ -42,7 +43,7 @@ struct options {
   /// is refused with `limit_exceeded` (ask with a limit, and page with the offset).
   size_t max_list = 100000;
   /// Events a subscriber may have unacknowledged before it counts as behind.
-  size_t watch_window = 256;
+  size_t watch_window = 1024;
   /// Events retained for resume: at most this many ...
   size_t history_events = 100000;
   /// ... and at most this many bytes of values.

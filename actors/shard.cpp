@@ -584,8 +584,8 @@ private:
 
   // -- events ----------------------------------------------------------------------------------
 
-  /// Runs the write hooks around publishing the change's event (`value`: the new value, or the
-  /// deleted one). Events leave in batches: see `publish`.
+  /// Runs `after_write_op`, queues the change's event (`value`: the new value, or the deleted
+  /// one) and, once the batch is published (see `publish`), `after_write`.
   void announce(event_op op, const std::string& key, uint64_t revision, object value) {
     if (opts_->after_write_op)
       opts_->after_write_op(key, op);
@@ -596,7 +596,7 @@ private:
       outbox_.push_back(event{revision, key, op, std::move(value)});
     }
     if (opts_->after_write)
-      opts_->after_write(key);
+      written_.push_back(key);
   }
 
   /// A change without an event still takes its place in the event log's revision order.
@@ -618,6 +618,10 @@ private:
     send(log_, publish_atom::value, std::move(outbox_), std::move(hidden_));
     outbox_.clear();
     hidden_.clear();
+    // `after_write` runs once the change's event is sent, as DESIGN.md promises.
+    for (auto& key : written_)
+      opts_->after_write(key);
+    written_.clear();
   }
 
   // -- state -----------------------------------------------------------------------------------
@@ -632,6 +636,8 @@ private:
   caf::actor log_;
   std::vector<event> outbox_;
   std::vector<uint64_t> hidden_;
+  /// Keys whose `after_write` hook runs after the next `publish`.
+  std::vector<std::string> written_;
 
   /// Writes of this shard at the persistence actor.
   size_t in_flight_ = 0;
