@@ -12,6 +12,7 @@ seconds=${1:-30}
 build_dir=${OOO_FUZZ_BUILD_DIR:-$root/build-fuzz}
 "$root/deploy/install-deps.sh"
 
+export CCACHE_BASEDIR=$root
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 CC=clang CXX=clang++ cmake -S "$root/tests/fuzz" -B "$build_dir" "${launcher[@]}" >/dev/null
