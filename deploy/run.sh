@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what is missing (apt), builds (Release, into ./build), and runs one node in the
+# foreground with its data in ./data (relative to the current directory; OOO_DATA_DIR overrides).
+# Extra arguments go to the node and win over the defaults:
+#   deploy/run.sh --port 0 --durability async
+#   deploy/run.sh --config deploy/ooo-storaged.ini
+# The node prints `listening on HOST:PORT` on stdout; this script's hints go to stderr.
+# Stop it with Ctrl-C or SIGTERM: it finishes in-flight writes and closes RocksDB cleanly.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${OOO_BUILD_DIR:-$root/build}
+"$root/deploy/install-deps.sh"
+"$root/deploy/build.sh" >&2   # build output to stderr: stdout is the node's
+
+# Only for the hints: where the node will listen if the arguments say so.
+host=127.0.0.1 port=7700
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --host) host=${args[i + 1]:-$host} ;;
+    --host=*) host=${args[i]#--host=} ;;
+    --port) port=${args[i + 1]:-$port} ;;
+    --port=*) port=${args[i]#--port=} ;;
+  esac
+done
+[ "$port" = 0 ] && port='PORT'   # picked at start-up: see the `listening on` line
+node=$host:$port
+[ "$host" = 0.0.0.0 ] && node=127.0.0.1:$port
+
+cli=$build_dir/apps/ooo-storage
+cat >&2 <<HINTS
+
+ooo-storaged is starting in the foreground (Ctrl-C stops it cleanly).
+Talk to it with the CLI, $cli:
+  $cli --node $node set users/1 '{"name":"ada"}'
+  $cli --node $node get users/1
+  $cli --node $node watch 'users/*' --count 1     # in a second terminal, then set again
+  $cli --node $node stats
+  (or: export OOO_STORAGE_NODE=$node)
+From a CAF application (call ooo::storage::register_types(cfg) first, load the middleman):
+  auto store = sys.middleman().remote_actor<ooo::storage::store_actor>("${node%:*}", ${node##*:});
+  complete example: examples/remote_client.cpp, built as $build_dir/examples/remote_client $node
+
+HINTS
+exec "$build_dir/apps/ooo-storaged" --data-dir "${OOO_DATA_DIR:-./data}" "$@"

@@ -1,0 +1,290 @@
+// remote_client: a complete CAF program on its own node that uses an ooo-storaged node.
+//
+//   remote_client [HOST:PORT]        (default: $OOO_STORAGE_NODE, else 127.0.0.1:7700)
+//
+// It connects with `remote_actor<store_actor>`, spawns a subscriber actor on its own node and
+// subscribes it to a pattern, writes two keys, reads one back, deletes one, and waits for the
+// three events of its own writes. Every remote request carries a timeout: CAF 0.17 waits
+// forever for a node that went away otherwise (see ../shared/PLATFORM-NOTES.md).
+//
+// Exit codes: 0 everything worked; 1 the store answered an error or an event is missing;
+// 2 usage error; 3 the node is unreachable or stopped answering.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include <unistd.h>
+
+#include "caf/actor_system.hpp"
+#include "caf/actor_system_config.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/io/middleman.hpp"
+#include "caf/scoped_actor.hpp"
+#include "caf/send.hpp"
+
+#include "messages/errc.hpp"
+#include "messages/register_types.hpp"
+#include "messages/store_actor.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace ooo::storage;
+
+constexpr int exit_ok = 0;
+constexpr int exit_store_error = 1;
+constexpr int exit_usage = 2;
+constexpr int exit_unreachable = 3;
+
+/// Bound of each request and of the connection attempt.
+constexpr auto request_timeout = 5s;
+/// How long we wait for the events of our own writes.
+constexpr auto event_timeout = 5s;
+
+/// Ends the process with a clear message if `remote_actor` does not return in time: in CAF
+/// 0.17 it waits without a timeout for a peer that accepts TCP but never completes CAF's
+/// handshake (a refused connection fails at once).
+class connect_watchdog {
+public:
+  explicit connect_watchdog(std::string addr) : addr_(std::move(addr)) {
+    thread_ = std::thread{[this] {
+      std::unique_lock<std::mutex> guard{mtx_};
+      if (!cv_.wait_for(guard, request_timeout, [this] { return done_; })) {
+        std::cerr << "error: node " << addr_ << " unreachable: no CAF handshake within "
+                  << std::chrono::seconds{request_timeout}.count() << "s" << std::endl;
+        std::_Exit(exit_unreachable);
+      }
+    }};
+  }
+
+  ~connect_watchdog() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+private:
+  std::string addr_;
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+/// The subscriber: lives on this node, receives the store's events as requests and forwards
+/// them to `sink`. Returning from the handler is the (empty) answer that acknowledges the
+/// event to the store.
+caf::behavior subscriber(caf::event_based_actor* self, caf::actor sink) {
+  return {
+    [=](const event& ev) { self->send(sink, ev); },
+    [=](const lagged& notice) { self->send(sink, notice); },
+  };
+}
+
+/// Sends one request to the store and waits at most `request_timeout` for the answer.
+template <class T, class... Ts>
+caf::expected<T> call(caf::scoped_actor& self, const store_actor& store, Ts&&... xs) {
+  caf::expected<T> result{caf::error{}};
+  auto on_error = [&](caf::error& err) { result = std::move(err); };
+  if constexpr (std::is_void<T>::value)
+    self->request(store, request_timeout, std::forward<Ts>(xs)...)
+      .receive([&] { result = caf::expected<void>{}; }, on_error);
+  else
+    self->request(store, request_timeout, std::forward<Ts>(xs)...)
+      .receive([&](T& x) { result = std::move(x); }, on_error);
+  return result;
+}
+
+std::string text(const bytes& xs) {
+  return std::string{xs.begin(), xs.end()};
+}
+
+bytes to_bytes(const std::string& x) {
+  return bytes{x.begin(), x.end()};
+}
+
+/// Prints `err` and returns the exit code for it: 1 for an answer of the store (our error
+/// category), 3 for everything else (timeouts, lost connections).
+int report(caf::actor_system& sys, const std::string& what, const caf::error& err) {
+  if (err.category() == error_category) {
+    std::cerr << "error: " << what << ": " << render(err) << std::endl;
+    return exit_store_error;
+  }
+  std::cerr << "error: " << what << ": node unreachable: " << sys.render(err) << std::endl;
+  return exit_unreachable;
+}
+
+int run(caf::actor_system& sys, const std::string& host, uint16_t port) {
+  auto addr = host + ":" + std::to_string(port);
+  // -- connect -------------------------------------------------------------------------------
+  caf::expected<store_actor> connected{caf::error{}};
+  {
+    connect_watchdog watchdog{addr};
+    connected = sys.middleman().remote_actor<store_actor>(host, port);
+  }
+  if (!connected) {
+    std::cerr << "error: node " << addr << " unreachable: " << sys.render(connected.error())
+              << std::endl;
+    return exit_unreachable;
+  }
+  auto store = std::move(*connected);
+  std::cout << "connected to " << addr << std::endl;
+  caf::scoped_actor self{sys};
+  // A down_msg for the store arrives if the connection breaks while we wait for events.
+  self->monitor(store);
+
+  // -- subscribe a local actor ---------------------------------------------------------------
+  // A prefix of our own, so that other clients' writes do not show up in our events.
+  auto prefix = "examples/remote-client-" + std::to_string(::getpid()) + "-"
+                + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  auto pattern = prefix + "/*";
+  auto sub = sys.spawn(subscriber, caf::actor_cast<caf::actor>(self));
+  auto stop_subscriber = [&] { caf::anon_send_exit(sub, caf::exit_reason::user_shutdown); };
+  auto id = call<uint64_t>(self, store, caf::subscribe_atom::value, pattern, sub);
+  if (!id) {
+    stop_subscriber();
+    return report(sys, "subscribe " + pattern, id.error());
+  }
+  std::cout << "subscribed " << to_string(sub.address()) << " (on this node) to " << pattern
+            << " as subscription " << *id << std::endl;
+
+  // -- write, read, delete -------------------------------------------------------------------
+  struct step {
+    std::string key;
+    std::string data; // empty: delete
+  };
+  std::vector<step> steps{{prefix + "/greeting", R"({"hello":"world"})"},
+                          {prefix + "/counter", R"({"n":1})"},
+                          {prefix + "/counter", ""}};
+  for (auto& s : steps) {
+    if (s.data.empty()) {
+      auto n = call<uint64_t>(self, store, del_atom::value, s.key);
+      if (!n) {
+        stop_subscriber();
+        return report(sys, "del " + s.key, n.error());
+      }
+      std::cout << "del " << s.key << " -> " << *n << " deleted" << std::endl;
+      continue;
+    }
+    auto r = call<receipt>(self, store, set_atom::value, s.key, to_bytes(s.data),
+                           write_options{});
+    if (!r) {
+      stop_subscriber();
+      return report(sys, "set " + s.key, r.error());
+    }
+    std::cout << "set " << s.key << " -> revision " << r->revision << std::endl;
+  }
+  auto obj = call<object>(self, store, caf::get_atom::value, prefix + "/greeting");
+  if (!obj) {
+    stop_subscriber();
+    return report(sys, "get " + prefix + "/greeting", obj.error());
+  }
+  std::cout << "get " << obj->path << " -> " << text(obj->data) << " (index " << obj->index()
+            << ", revision " << obj->revision << ", created " << obj->created << ")"
+            << std::endl;
+
+  // -- receive the events of our own writes --------------------------------------------------
+  int code = exit_ok;
+  size_t received = 0;
+  uint64_t last_revision = 0;
+  bool waiting = true;
+  self->receive_while([&] { return waiting && received < steps.size(); })(
+    [&](event& ev) {
+      auto& expected = steps[received];
+      auto op = expected.data.empty() ? event_op::del : event_op::set;
+      std::cout << "event revision " << ev.revision << " " << to_string(ev.op) << " " << ev.key;
+      if (ev.value)
+        std::cout << " " << text(ev.value->data);
+      std::cout << std::endl;
+      if (ev.key != expected.key || ev.op != op || ev.revision <= last_revision) {
+        std::cerr << "error: unexpected event: wanted " << to_string(op) << " " << expected.key
+                  << " after revision " << last_revision << std::endl;
+        code = exit_store_error;
+        waiting = false;
+      }
+      last_revision = ev.revision;
+      ++received;
+    },
+    [&](lagged& notice) {
+      std::cerr << "error: subscription lagged: " << notice.dropped << " events dropped"
+                << std::endl;
+      code = exit_store_error;
+      waiting = false;
+    },
+    [&](caf::down_msg& msg) {
+      std::cerr << "error: node " << addr << " unreachable: lost the connection ("
+                << sys.render(msg.reason) << ")" << std::endl;
+      code = exit_unreachable;
+      waiting = false;
+    },
+    caf::after(event_timeout) >> [&] {
+      std::cerr << "error: got " << received << " of " << steps.size() << " events within "
+                << std::chrono::seconds{event_timeout}.count() << "s" << std::endl;
+      code = exit_store_error;
+      waiting = false;
+    });
+
+  // -- clean up ------------------------------------------------------------------------------
+  if (code != exit_unreachable) {
+    if (auto res = call<void>(self, store, caf::unsubscribe_atom::value, *id); !res)
+      std::cerr << "warning: unsubscribe: " << sys.render(res.error()) << std::endl;
+    if (auto res = call<uint64_t>(self, store, del_atom::value, pattern); !res)
+      std::cerr << "warning: del " << pattern << ": " << sys.render(res.error()) << std::endl;
+  }
+  stop_subscriber();
+  if (code == exit_ok)
+    std::cout << "ok: received " << received << " events of our own writes" << std::endl;
+  return code;
+}
+
+bool parse_address(const std::string& x, std::string& host, uint16_t& port) {
+  auto colon = x.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return false;
+  char* end = nullptr;
+  auto n = std::strtoul(x.c_str() + colon + 1, &end, 10);
+  if (*end != '\0' || n == 0 || n > 65535)
+    return false;
+  host = x.substr(0, colon);
+  port = static_cast<uint16_t>(n);
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::string addr = "127.0.0.1:7700";
+  if (auto env = std::getenv("OOO_STORAGE_NODE"); env != nullptr && *env != '\0')
+    addr = env;
+  if (argc > 2 || (argc == 2 && (std::string{argv[1]} == "-h" || std::string{argv[1]} == "--help"))) {
+    std::cerr << "usage: remote_client [HOST:PORT]   (default $OOO_STORAGE_NODE, else "
+                 "127.0.0.1:7700)"
+              << std::endl;
+    return exit_usage;
+  }
+  if (argc == 2)
+    addr = argv[1];
+  std::string host;
+  uint16_t port = 0;
+  if (!parse_address(addr, host, port)) {
+    std::cerr << "error: node address must be HOST:PORT, got '" << addr << "'" << std::endl;
+    return exit_usage;
+  }
+  caf::actor_system_config cfg;
+  cfg.load<caf::io::middleman>();
+  // Every node that talks to a store registers its types: unregistered types fail on the wire.
+  register_types(cfg);
+  caf::actor_system sys{cfg};
+  return run(sys, host, port);
+}

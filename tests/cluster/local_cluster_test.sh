@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# deploy/local-cluster.sh end to end: start 3 nodes, status, each node answers the CLI and keeps
+# its own data, stop, every PID is gone. Whatever happens, the nodes this test started are
+# stopped (trap), and every wait is bounded.
+#   local_cluster_test.sh LOCAL_CLUSTER_SH OOO_STORAGED OOO_STORAGE
+set -euo pipefail
+script=$1 node_bin=$2 cli=$3
+work=$(mktemp -d "${TMPDIR:-/tmp}/ooo-cluster-test.XXXXXX")
+export OOO_CLUSTER_DIR=$work/cluster OOO_STORAGED=$node_bin OOO_CLUSTER_STOP_TIMEOUT=10
+
+pids=()
+cleanup() {
+  local code=$?
+  timeout 30 "$script" stop >/dev/null 2>&1 || true
+  # Belt and braces: whatever is still alive of what we started goes now.
+  for pid in "${pids[@]+"${pids[@]}"}"; do
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  if [ $code -ne 0 ]; then
+    for log in "$OOO_CLUSTER_DIR"/node-*/stderr.log; do
+      [ -f "$log" ] && { echo "--- $log" >&2; tail -n 20 "$log" >&2; }
+    done
+  fi
+  rm -rf "$work"
+  exit $code
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# True if PID runs (a zombie, whose parent has not reaped it yet, does not count).
+alive() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+cli() {
+  timeout 20 "$cli" --timeout 5 "$@"
+}
+
+echo "== start 3"
+out=$(timeout 60 "$script" start 3 -- --shards 2) || fail "start exited $?: $out"
+echo "$out"
+mapfile -t addrs < <(sed -n 's/^node-[0-9]* pid [0-9]* listening on //p' <<<"$out")
+mapfile -t pids < <(sed -n 's/^node-[0-9]* pid \([0-9]*\) .*/\1/p' <<<"$out")
+[ ${#addrs[@]} -eq 3 ] || fail "expected 3 addresses, got: $out"
+[ ${#pids[@]} -eq 3 ] || fail "expected 3 PIDs, got: $out"
+[ "$(printf '%s\n' "${addrs[@]}" | sort -u | wc -l)" -eq 3 ] || fail "addresses not distinct"
+for i in 1 2 3; do
+  [ "$(cat "$OOO_CLUSTER_DIR/node-$i/pid")" = "${pids[i - 1]}" ] || fail "pid file of node-$i"
+  [ -d "$OOO_CLUSTER_DIR/node-$i/data" ] || fail "no data dir for node-$i"
+done
+
+echo "== start again refuses while running"
+if timeout 30 "$script" start 1 >/dev/null 2>&1; then fail "second start succeeded"; fi
+
+echo "== status"
+out=$(timeout 30 "$script" status) || fail "status exited $? while all run: $out"
+echo "$out"
+[ "$(grep -c ' running listening on 127.0.0.1:' <<<"$out")" -eq 3 ] || fail "status: $out"
+
+echo "== each node answers and keeps its own data"
+for i in 0 1 2; do
+  addr=${addrs[i]}
+  stats=$(cli --node "$addr" stats) || fail "stats on $addr exited $?"
+  echo "$addr $stats"
+  grep -q '"shards":2' <<<"$stats" || fail "stats of $addr: $stats"
+  [ "$(cli --node "$addr" set "cluster/node" "{\"n\":$i}")" = node ] || fail "set on $addr"
+done
+for i in 0 1 2; do
+  got=$(cli --node "${addrs[i]}" get --raw cluster/node) || fail "get on ${addrs[i]}"
+  [ "$got" = "{\"n\":$i}" ] || fail "node ${addrs[i]} holds $got, expected {\"n\":$i}"
+done
+
+echo "== stop"
+out=$(timeout 60 "$script" stop) || fail "stop exited $?: $out"
+echo "$out"
+[ "$(grep -c ' stopped (pid ' <<<"$out")" -eq 3 ] || fail "stop: $out"
+for pid in "${pids[@]}"; do
+  alive "$pid" && fail "pid $pid still runs after stop"
+done
+for i in 1 2 3; do
+  [ -e "$OOO_CLUSTER_DIR/node-$i/pid" ] && fail "pid file of node-$i left behind"
+  grep -qE 'store closed|stopped' "$OOO_CLUSTER_DIR/node-$i/stderr.log" || fail "node-$i did not close cleanly"
+done
+if out=$(timeout 30 "$script" status); then fail "status exited 0 after stop: $out"; fi
+[ "$(grep -c ' stopped$' <<<"$out")" -eq 3 ] || fail "status after stop: $out"
+echo "== unreachable after stop"
+set +e
+cli --node "${addrs[0]}" stats >/dev/null 2>&1
+code=$?
+set -e
+[ $code -eq 3 ] || fail "CLI against a stopped node exited $code, expected 3"
+echo "PASS"
