@@ -1,5 +1,8 @@
 #include "actors/layered.hpp"
 
+#include <algorithm>
+
+#include "caf/actor_clock.hpp"
 #include "caf/event_based_actor.hpp"
 #include "caf/send.hpp"
 
@@ -85,7 +88,8 @@ layered::~layered() {
   call<void>(caf::close_atom::value);
   caf::anon_send_exit(store_, caf::exit_reason::user_shutdown);
   for (auto& watcher : watchers_)
-    caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
+    if (auto alive = watcher.lock())
+      caf::anon_send_exit(caf::actor_cast<caf::actor>(alive), caf::exit_reason::user_shutdown);
   idle_.clear();
   store_ = nullptr;
   own_sys_.reset();
@@ -115,12 +119,15 @@ caf::expected<T> layered::call(Ts&&... xs) {
   auto self = borrow();
   caf::expected<T> result{caf::error{}};
   auto on_error = [&](caf::error& err) { result = std::move(err); };
+  auto hdl = (*self)->request(store_, timeout_, std::forward<Ts>(xs)...);
   if constexpr (std::is_void<T>::value)
-    (*self)->request(store_, timeout_, std::forward<Ts>(xs)...)
-      .receive([&] { result = caf::expected<void>{}; }, on_error);
+    hdl.receive([&] { result = caf::expected<void>{}; }, on_error);
   else
-    (*self)->request(store_, timeout_, std::forward<Ts>(xs)...)
-      .receive([&](T& x) { result = std::move(x); }, on_error);
+    hdl.receive([&](T& x) { result = std::move(x); }, on_error);
+  // A blocking actor leaves the request's timeout armed after the answer: it would arrive
+  // later as a message nobody waits for, and every later receive of this pooled actor would
+  // skip over all of them (each call slower, the mailbox growing without bound).
+  sys_->clock().cancel_request_timeout(self->ptr(), hdl.id());
   give_back(std::move(self));
   return result;
 }
@@ -328,7 +335,10 @@ caf::expected<watch_handle> layered::watch(const std::string& pattern,
     return id.error();
   }
   std::lock_guard<std::mutex> guard{mtx_};
-  watchers_.push_back(subscriber);
+  watchers_.erase(std::remove_if(watchers_.begin(), watchers_.end(),
+                                 [](const caf::weak_actor_ptr& w) { return !w.lock(); }),
+                  watchers_.end());
+  watchers_.push_back(caf::actor_cast<caf::weak_actor_ptr>(subscriber));
   return watch_handle{store_, *id, subscriber};
 }
 

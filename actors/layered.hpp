@@ -214,7 +214,9 @@ private:
   /// as the facade.
   std::vector<std::unique_ptr<caf::scoped_actor>> idle_;
   std::unordered_map<std::string, uint64_t> tokens_;
-  std::vector<caf::actor> watchers_;
+  /// Subscriber actors of `watch`, to end those still running when the facade goes; weak, so
+  /// that stopped ones do not pile up.
+  std::vector<caf::weak_actor_ptr> watchers_;
 };
 
 } // namespace ooo::storage
