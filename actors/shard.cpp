@@ -470,7 +470,9 @@ private:
     auto& ks = keys_[key];
     ks.token = token;
     ks.holder = caf::actor_cast<caf::actor_addr>(holder);
-    if (holder)
+    // One monitor per holder, however many locks it takes: each monitor is an entry at the
+    // holder, and a long-lived holder (a facade) takes millions of locks.
+    if (holder && holders_[ks.holder]++ == 0)
       monitor(holder);
     auto lease = lease_ms > 0 ? std::chrono::milliseconds{lease_ms} : opts_->lock_lease;
     delayed_send(this, lease, lease_atom::value, key, token);
@@ -487,6 +489,10 @@ private:
     if (i == keys_.end())
       return;
     i->second.token = 0;
+    if (auto h = holders_.find(i->second.holder); h != holders_.end() && --h->second == 0) {
+      demonitor(h->first);
+      holders_.erase(h);
+    }
     i->second.holder = nullptr;
     auto waiters = std::move(i->second.lock_waiters);
     i->second.lock_waiters.clear();
@@ -633,6 +639,8 @@ private:
   std::unordered_map<std::string, object> values_;
   key_index index_;
   std::unordered_map<std::string, key_state> keys_;
+  /// How many locks of this shard each monitored holder has.
+  std::unordered_map<caf::actor_addr, size_t> holders_;
   caf::actor log_;
   std::vector<event> outbox_;
   std::vector<uint64_t> hidden_;
