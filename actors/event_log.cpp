@@ -20,6 +20,8 @@ namespace {
 struct subscription {
   std::string pattern;
   caf::actor subscriber;
+  /// Delivers to `subscriber` (see `courier`).
+  caf::actor courier;
   watch_mode mode = watch_mode::drop;
   /// Every revision up to here was delivered, dropped or did not match.
   uint64_t cursor = 0;
@@ -31,6 +33,31 @@ struct subscription {
   uint64_t dropped = 0;
   uint64_t resume_from = 0;
 };
+
+/// A courier tells the event log that its subscriber acknowledged one event (or is gone).
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using gone_atom = caf::atom_constant<caf::atom("gone")>;
+
+/// Carries one subscription's events to its subscriber as requests and reports each answer to
+/// the event log. The event log itself never waits for a subscriber's answer: CAF 0.17 keeps an
+/// actor's pending answers in a list searched on every answer, which would make every
+/// acknowledgement cost as much as all subscribers' windows together.
+caf::behavior courier(caf::event_based_actor* self, caf::actor log, uint64_t id,
+                      caf::actor subscriber) {
+  return {
+    [=](event& ev) {
+      self->request(subscriber, caf::infinite, std::move(ev))
+        .then([=] { self->send(log, ack_atom::value, id); },
+              [=](caf::error&) {
+                self->send(log, gone_atom::value, id);
+                self->quit();
+              });
+    },
+    [=](lagged& notice) { self->send(subscriber, std::move(notice)); },
+    // In order after everything the event log sent before it.
+    [=](caf::close_atom) { self->quit(); },
+  };
+}
 
 size_t cost(const event& ev) {
   return ev.key.size() + (ev.value ? ev.value->data.size() + ev.value->path.size() : 0);
@@ -51,7 +78,7 @@ public:
     set_down_handler([this](caf::down_msg& msg) {
       for (auto i = subs_.begin(); i != subs_.end();) {
         if (i->second.subscriber.address() == msg.source)
-          i = subs_.erase(i);
+          i = drop(i);
         else
           ++i;
       }
@@ -85,6 +112,7 @@ public:
         monitor(subscriber);
         subscription sub;
         sub.pattern = std::move(pattern);
+        sub.courier = spawn(courier, caf::actor_cast<caf::actor>(this), id, subscriber);
         sub.subscriber = std::move(subscriber);
         sub.mode = opts.mode;
         sub.cursor = opts.resume ? std::min(opts.since, head_) : head_;
@@ -94,7 +122,16 @@ public:
           feed(id);
         return id;
       },
-      [this](caf::unsubscribe_atom, uint64_t id) { subs_.erase(id); },
+      [this](caf::unsubscribe_atom, uint64_t id) {
+        if (auto i = subs_.find(id); i != subs_.end())
+          drop(i);
+      },
+      [this](ack_atom, uint64_t id) { acknowledged(id); },
+      [this](gone_atom, uint64_t id) {
+        // The subscriber is gone or refused an event: it cannot be served any more.
+        if (auto i = subs_.find(id); i != subs_.end())
+          drop(i);
+      },
       [this](stats_atom) {
         store_stats result;
         result.subscribers = subs_.size();
@@ -108,6 +145,19 @@ public:
   }
 
 private:
+  void on_exit() override {
+    for (auto& [id, sub] : subs_)
+      caf::anon_send_exit(sub.courier, caf::exit_reason::user_shutdown);
+  }
+
+  /// Ends a subscription; its courier passes on what it already carries (a `lagged{ended}`
+  /// notice, say), then goes.
+  std::unordered_map<uint64_t, subscription>::iterator
+  drop(std::unordered_map<uint64_t, subscription>::iterator i) {
+    send(i->second.courier, caf::close_atom::value);
+    return subs_.erase(i);
+  }
+
   // -- ordering --------------------------------------------------------------------------------
 
   /// Takes one committed change (an event, or none for a change nobody may see) and releases
@@ -178,12 +228,7 @@ private:
   void deliver(uint64_t id, subscription& sub, const event& ev) {
     ++sub.unacked;
     sub.cursor = ev.revision;
-    request(sub.subscriber, caf::infinite, ev)
-      .then([this, id] { acknowledged(id); },
-            [this, id](caf::error&) {
-              // The subscriber is gone or refused the event: it cannot be served any more.
-              subs_.erase(id);
-            });
+    send(sub.courier, ev);
   }
 
   void acknowledged(uint64_t id) {
@@ -202,7 +247,7 @@ private:
   void notify_lag(uint64_t id, subscription& sub) {
     if (sub.dropped == 0)
       return;
-    send(sub.subscriber, lagged{id, sub.dropped, sub.resume_from, false});
+    send(sub.courier, lagged{id, sub.dropped, sub.resume_from, false});
     sub.dropped = 0;
   }
 
@@ -215,8 +260,8 @@ private:
     auto& sub = i->second;
     if (sub.cursor < compacted_) {
       // What it has not seen is gone: tell it where to resume from, and end it.
-      send(sub.subscriber, lagged{id, 0, sub.cursor, true});
-      subs_.erase(i);
+      send(sub.courier, lagged{id, 0, sub.cursor, true});
+      drop(i);
       return;
     }
     auto pos = std::lower_bound(history_.begin(), history_.end(), sub.cursor + 1,
