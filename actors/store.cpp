@@ -126,12 +126,35 @@ std::vector<object> merge_objects(std::vector<std::vector<object>>& parts,
   return all;
 }
 
-std::vector<std::string> merge_keys(std::vector<std::vector<std::string>>& parts) {
+/// Merges the shards' sorted parts into one list of keys, sorted.
+std::vector<std::string> merge_keys(std::vector<std::vector<std::string>>& parts,
+                                    const list_options&) {
   std::vector<std::string> all;
   for (auto& part : parts)
     std::move(part.begin(), part.end(), std::back_inserter(all));
   std::sort(all.begin(), all.end());
   return all;
+}
+
+/// Fans a list or keys query out to every shard, merges the parts and applies offset, limit
+/// and the cap on unlimited results.
+template <class T, class Atom, class Merge>
+caf::result<std::vector<T>> query(store_pointer self, Atom tag, const std::string& pattern,
+                                  const list_options& opts, Merge merge) {
+  auto rp = self->make_response_promise<std::vector<T>>();
+  auto max = self->state.opts->max_list;
+  fan_out<std::vector<T>>(
+    self, self->state.shards,
+    [rp, pattern, opts, max, merge](std::vector<std::vector<T>> parts) mutable {
+      auto result = cut(merge(parts, opts), pattern, opts, max);
+      if (result)
+        rp.deliver(std::move(*result));
+      else
+        rp.deliver(std::move(result.error()));
+    },
+    [rp](caf::error& err) mutable { rp.deliver(std::move(err)); }, tag, pattern,
+    shard_options(opts, max));
+  return rp;
 }
 
 // -- glob delete and clear ---------------------------------------------------------------------
@@ -367,20 +390,7 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
         return make_error(errc::glob_required, pattern);
       if (auto err = check_list_options(pattern, opts))
         return err;
-      auto rp = self->make_response_promise<std::vector<object>>();
-      fan_out<std::vector<object>>(
-        self, self->state.shards,
-        [rp, pattern, opts, max = self->state.opts->max_list](
-          std::vector<std::vector<object>> parts) mutable {
-          auto result = cut(merge_objects(parts, opts), pattern, opts, max);
-          if (result)
-            rp.deliver(std::move(*result));
-          else
-            rp.deliver(std::move(result.error()));
-        },
-        [rp](caf::error& err) mutable { rp.deliver(std::move(err)); }, list_atom::value,
-        pattern, shard_options(opts, self->state.opts->max_list));
-      return rp;
+      return query<object>(self, list_atom::value, pattern, opts, merge_objects);
     },
     [=](keys_atom, std::string& pattern,
         list_options& opts) -> caf::result<std::vector<std::string>> {
@@ -390,20 +400,7 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
         return make_error(errc::invalid_path, pattern);
       if (auto err = check_list_options(pattern, opts))
         return err;
-      auto rp = self->make_response_promise<std::vector<std::string>>();
-      fan_out<std::vector<std::string>>(
-        self, self->state.shards,
-        [rp, pattern, opts, max = self->state.opts->max_list](
-          std::vector<std::vector<std::string>> parts) mutable {
-          auto result = cut(merge_keys(parts), pattern, opts, max);
-          if (result)
-            rp.deliver(std::move(*result));
-          else
-            rp.deliver(std::move(result.error()));
-        },
-        [rp](caf::error& err) mutable { rp.deliver(std::move(err)); }, keys_atom::value,
-        pattern, shard_options(opts, self->state.opts->max_list));
-      return rp;
+      return query<std::string>(self, keys_atom::value, pattern, opts, merge_keys);
     },
     [=](del_atom, std::string& key) { return del(self, key, false); },
     [=](del_silent_atom, std::string& key) { return del(self, key, true); },
