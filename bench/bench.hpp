@@ -2,7 +2,7 @@
 
 // Shared pieces of `ooo-bench`: the run's settings, the result table, timing and percentile
 // helpers, and the section entry points (store_sections.cpp: 1-3, persistence_sections.cpp:
-// 4-5).
+// 4-5, fan_out_section.cpp: 6).
 
 #include <algorithm>
 #include <chrono>
@@ -19,7 +19,7 @@ namespace ooo::storage::bench {
 
 /// What one run measures and how big. `quick()` shrinks everything for the ctest smoke test.
 struct settings {
-  std::set<int> sections{1, 2, 3, 4, 5};
+  std::set<int> sections{1, 2, 3, 4, 5, 6};
   /// Section 1: operations per pipelined (64 requesters) row; sequential rows use a tenth.
   size_t ops = 200000;
   /// Section 1 (and the throughput column of 2, and 4): client actors x requests in flight
@@ -41,7 +41,13 @@ struct settings {
   size_t async_ops = 100000;
   /// Section 5: records on disk.
   size_t startup_keys = 1000000;
-  /// Shards of the stores of sections 2-5 (0: the store's default, one per hardware thread).
+  /// Section 6: subscriber counts, and events per row (writes = events / subscribers, within
+  /// [min, max] writes).
+  std::vector<size_t> fanout_subscribers{1, 100, 1000};
+  size_t fanout_events = 200000;
+  size_t fanout_min_writes = 200;
+  size_t fanout_max_writes = 50000;
+  /// Shards of the stores of sections 2-6 (0: the store's default, one per hardware thread).
   size_t shards = 0;
   /// Scheduler configuration for sections 1, 3, 4, 5 (section 2 tries all of them).
   std::string scheduler = "default";
@@ -137,5 +143,6 @@ void run_facade_latency(const settings& s, table& t);
 void run_list_latency(const settings& s, table& t);
 void run_persistence_throughput(const settings& s, table& t);
 void run_startup(const settings& s, table& t);
+void run_fan_out(const settings& s, table& t);
 
 } // namespace ooo::storage::bench

@@ -29,6 +29,9 @@ void settings::quick() {
   sync_ops = 2000;
   async_ops = 10000;
   startup_keys = 50000;
+  fanout_events = 20000;
+  fanout_min_writes = 20;
+  fanout_max_writes = 5000;
 }
 
 // -- scheduler configurations ------------------------------------------------------------------
@@ -169,9 +172,10 @@ using namespace ooo::storage::bench;
 void usage(std::ostream& out) {
   out << "usage: ooo-bench [options]\n"
          "  --quick                 tiny sizes (smoke test, ~15 s)\n"
-         "  --section LIST          comma-separated sections to run (default 1,2,3,4,5):\n"
+         "  --section LIST          comma-separated sections to run (default 1,2,3,4,5,6):\n"
          "                          1 memory set/get throughput, 2 facade get latency,\n"
-         "                          3 get_n latency, 4 persistence throughput, 5 start-up\n"
+         "                          3 get_n latency, 4 persistence throughput, 5 start-up,\n"
+         "                          6 event fan-out (1 writer, 1/100/1000 subscribers)\n"
          "  --ops N                 section 1: requests per pipelined row (default 200000)\n"
          "  --clients N --window N  concurrent requesters = clients x window (default 8 x 8)\n"
          "  --shard-counts LIST     section 1: shard counts (default 1,2,4,8)\n"
@@ -183,6 +187,7 @@ void usage(std::ostream& out) {
          "  --sync-ops N            section 4: writes in sync mode (default 20000)\n"
          "  --async-ops N           section 4: writes in async mode (default 100000)\n"
          "  --keys N                section 5: records to load at start-up (default 1000000)\n"
+         "  --fanout-events N       section 6: events per row (default 200000)\n"
          "  --scheduler NAME        sections 1,3,4,5: default|sharing|ws-relaxed|\n"
          "                          ws-relaxed-1ms|ws-spin|ws-spin-relaxed|ws-spin-1-worker\n"
          "                          (section 2 compares all)\n"
@@ -250,6 +255,8 @@ int main(int argc, char** argv) {
         s.async_ops = number();
       } else if (arg == "--keys") {
         s.startup_keys = number();
+      } else if (arg == "--fanout-events") {
+        s.fanout_events = std::max<size_t>(1, number());
       } else if (arg == "--scheduler") {
         s.scheduler = next();
       } else if (arg == "--tmp") {
@@ -287,6 +294,8 @@ int main(int argc, char** argv) {
       run_persistence_throughput(s, t);
     if (s.sections.count(5))
       run_startup(s, t);
+    if (s.sections.count(6))
+      run_fan_out(s, t);
   } catch (const std::exception& e) {
     std::cerr << "ooo-bench: " << e.what() << "\n";
     return 1;

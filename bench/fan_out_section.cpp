@@ -1,0 +1,157 @@
+// Section 6: the cost of event fan-out. One writer, 1 / 100 / 1000 subscribers on `users/*`,
+// with and without one stalled subscriber, against the same writes with no subscriber.
+
+#include <atomic>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "caf/actor_system.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/scoped_actor.hpp"
+#include "caf/send.hpp"
+#include "caf/stateful_actor.hpp"
+
+#include "bench/bench.hpp"
+#include "bench/load.hpp"
+#include "messages/errc.hpp"
+
+namespace ooo::storage::bench {
+
+namespace {
+
+/// Counts every event it receives into a shared counter and acknowledges it at once.
+caf::behavior counting_subscriber(caf::event_based_actor*,
+                                  std::shared_ptr<std::atomic<uint64_t>> received) {
+  return {
+    [received](const event&) { received->fetch_add(1, std::memory_order_relaxed); },
+    [](const lagged&) {
+      // nop
+    },
+  };
+}
+
+/// Never acknowledges: parks every response promise (a stuck consumer).
+struct stalled_state {
+  std::vector<caf::response_promise> parked;
+  static inline const char* name = "ooo.bench.stalled";
+};
+
+caf::behavior stalled_subscriber(caf::stateful_actor<stalled_state>* self) {
+  return {
+    [=](const event&) -> caf::result<void> {
+      self->state.parked.push_back(self->make_response_promise());
+      return caf::delegated<void>{};
+    },
+    [](const lagged&) {
+      // nop
+    },
+  };
+}
+
+void subscribe(caf::scoped_actor& self, const store_actor& store, const caf::actor& subscriber,
+               watch_mode mode) {
+  subscribe_options opts;
+  opts.mode = mode;
+  std::string failure;
+  self
+    ->request(store, caf::infinite, caf::subscribe_atom::value, std::string{"users/*"},
+              subscriber, opts)
+    .receive([](uint64_t) {}, [&](caf::error& err) { failure = render(err); });
+  if (!failure.empty())
+    throw std::runtime_error("subscribe: " + failure);
+}
+
+store_config memory_store(const settings& s) {
+  store_config sc;
+  sc.opts.shards = s.shards;
+  return sc;
+}
+
+} // namespace
+
+void run_fan_out(const settings& s, table& t) {
+  auto value = make_value(s.value_size);
+  auto cfg = make_config(s.scheduler);
+  caf::actor_system sys{*cfg};
+  // Writes per row: about `fanout_events` events in total, within what the history retains
+  // (the counting subscribers are lossless: a burst they cannot take at once comes from the
+  // history, so every event is delivered and counted).
+  auto writes_for = [&](size_t subscribers) {
+    auto w = s.fanout_events / subscribers;
+    return std::max(s.fanout_min_writes, std::min(s.fanout_max_writes, w));
+  };
+  std::map<size_t, double> no_subscriber; // writes -> sets/s
+  for (auto subscribers : s.fanout_subscribers) {
+    auto writes = writes_for(subscribers);
+    auto keys = make_keys("users/", writes);
+    if (no_subscriber.count(writes) == 0) {
+      progress("section 6: " + std::to_string(writes) + " sets, no subscriber");
+      double best = 0;
+      for (size_t rep = 0; rep < s.reps; ++rep) {
+        auto store = start_store(sys, memory_store(s));
+        auto r = drive(sys, store, keys, op_kind::set, value, 1, s.window);
+        stop_store(sys, store);
+        if (r.errors != 0)
+          throw std::runtime_error("section 6: sets failed");
+        best = std::max(best, r.rate());
+      }
+      no_subscriber[writes] = best;
+    }
+    auto base = no_subscriber[writes];
+    for (bool with_stalled : {false, true}) {
+      auto label = "1 writer, " + std::to_string(subscribers) + " subscriber"
+                   + (subscribers > 1 ? "s" : "") + (with_stalled ? " + 1 stalled" : "");
+      progress("section 6: " + label);
+      auto store = start_store(sys, memory_store(s));
+      auto received = std::make_shared<std::atomic<uint64_t>>(0);
+      std::vector<caf::actor> subs;
+      {
+        caf::scoped_actor self{sys};
+        for (size_t i = 0; i < subscribers; ++i) {
+          subs.push_back(sys.spawn(counting_subscriber, received));
+          subscribe(self, store, subs.back(), watch_mode::lossless);
+        }
+        if (with_stalled) {
+          subs.push_back(sys.spawn(stalled_subscriber));
+          subscribe(self, store, subs.back(), watch_mode::drop);
+        }
+      }
+      auto expected = static_cast<uint64_t>(subscribers) * writes;
+      auto cpu0 = process_cpu_seconds();
+      auto t0 = clock_type::now();
+      auto r = drive(sys, store, keys, op_kind::set, value, 1, s.window);
+      auto writes_seconds = seconds_since(t0);
+      auto limit = clock_type::now() + std::chrono::seconds{300};
+      while (received->load() < expected && clock_type::now() < limit)
+        std::this_thread::sleep_for(std::chrono::microseconds{200});
+      auto seconds = seconds_since(t0);
+      auto cpu = process_cpu_seconds() - cpu0;
+      auto stats = fetch_stats(sys, store);
+      for (auto& sub : subs)
+        caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
+      stop_store(sys, store);
+      if (r.errors != 0)
+        throw std::runtime_error("section 6: sets failed (" + label + ")");
+      if (received->load() != expected)
+        throw std::runtime_error("section 6: " + label + ": " + std::to_string(received->load())
+                                 + " of " + std::to_string(expected) + " events delivered");
+      auto events_rate = static_cast<double>(expected) / seconds;
+      char note[256];
+      std::snprintf(note, sizeof(note),
+                    "%zu sets: %.1fk sets/s until all delivered (replies at %.1fk/s), no "
+                    "subscriber %.1fk sets/s; CPU %.2f us/event; dropped %llu",
+                    writes, static_cast<double>(writes) / seconds / 1e3,
+                    static_cast<double>(writes) / writes_seconds / 1e3, base / 1e3,
+                    cpu * 1e6 / static_cast<double>(expected),
+                    static_cast<unsigned long long>(stats.dropped_events));
+      t.add(row{"6", "events delivered/s, " + label, events_rate, "ops/s",
+                std::to_string(subscribers) + " x sets/s with no subscriber",
+                base * static_cast<double>(subscribers), "", false, note});
+    }
+  }
+}
+
+} // namespace ooo::storage::bench
