@@ -33,8 +33,10 @@ using namespace std::chrono_literals;
 constexpr auto start_timeout = 10min;
 /// Closing flushes what persistence still holds.
 constexpr auto close_timeout = 60s;
-/// After a clean close the actor system must go away by then, or the process ends anyway.
-constexpr auto shutdown_grace = 10s;
+/// After a clean close the actor system must go away by then, or the process ends anyway. CAF
+/// 0.17's shutdown occasionally hangs after the store closed (seen once in ~100 stops, under
+/// load); by then RocksDB is closed and nothing acknowledged can be lost.
+constexpr auto shutdown_grace = 3s;
 
 int fail(const std::string& what) {
   std::cerr << "error: " << what << std::endl;

@@ -6,7 +6,7 @@
 set -euo pipefail
 script=$1 node_bin=$2 cli=$3
 work=$(mktemp -d "${TMPDIR:-/tmp}/ooo-cluster-test.XXXXXX")
-export OOO_CLUSTER_DIR=$work/cluster OOO_STORAGED=$node_bin OOO_CLUSTER_STOP_TIMEOUT=10
+export OOO_CLUSTER_DIR=$work/cluster OOO_STORAGED=$node_bin OOO_CLUSTER_STOP_TIMEOUT=20
 
 pids=()
 cleanup() {
