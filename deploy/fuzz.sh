@@ -26,7 +26,8 @@ for target in fuzz_key fuzz_record fuzz_messages; do
   echo "== $target: ${seconds}s" >&2
   # No input needs more than a few KiB, so 64 MiB for one allocation and 1 GiB in all are far
   # above what a correct decoder uses and far below what a missing size check would take.
-  "$build_dir/$target" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+  # A fixed seed (OOO_FUZZ_SEED, default 1) keeps CI runs comparable; pick others by hand.
+  "$build_dir/$target" -seed="${OOO_FUZZ_SEED:-1}" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
     -rss_limit_mb=1024 -malloc_limit_mb=64 -print_final_stats=1 \
     -artifact_prefix="$build_dir/artifacts/$target/" "$work/$target" 2>"$work/$target.log" || {
     tail -n 60 "$work/$target.log" >&2

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -144,8 +145,15 @@ void check_type(const char* data, size_t size) {
 void check_message(const char* data, size_t size) {
   caf::message x;
   bounded_deserializer source{system(), data, size};
-  if (source(x))
+  try {
+    if (source(x))
+      return;
+  } catch (const std::exception&) {
+    // CAF 0.17 reports some corrupt input by throwing instead of returning an error: a
+    // `config_value` (a built-in type any peer may name) with an unknown variant index throws
+    // std::runtime_error("invalid type found"). See README.md, "What the fuzzers found".
     return;
+  }
   (void) to_string(x);
   auto first = serialized(x);
   caf::message y;
