@@ -12,18 +12,11 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include "messages/key.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 using namespace ooo::storage;
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                                   \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);        \
-      std::abort();                                                                        \
-    }                                                                                      \
-  } while (false)
 
 bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');

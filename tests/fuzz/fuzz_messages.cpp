@@ -21,18 +21,11 @@
 
 #include "messages/object.hpp"
 #include "messages/register_types.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 using namespace ooo::storage;
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                                   \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);        \
-      std::abort();                                                                        \
-    }                                                                                      \
-  } while (false)
 
 /// One actor system for the whole run, configured like every node (register_types). Never
 /// destroyed: libFuzzer exits without running it down.

@@ -10,18 +10,11 @@
 
 #include "messages/errc.hpp"
 #include "persistence/record_codec.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 using namespace ooo::storage;
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                                   \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);        \
-      std::abort();                                                                        \
-    }                                                                                      \
-  } while (false)
 
 bool is_corrupt_record(const caf::error& err) {
   return err.category() == error_category

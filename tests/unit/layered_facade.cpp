@@ -1,4 +1,5 @@
 #define CAF_SUITE layered_facade
+#define FAIL(msg) CAF_FAIL(msg)
 #include "caf/test/dsl.hpp"
 
 #include <atomic>
@@ -11,29 +12,15 @@
 #include "messages/errc.hpp"
 #include "messages/register_types.hpp"
 #include "persistence/faulty_adapter.hpp"
+#include "tests/unit/store_fixture.hpp"
 
 using namespace ooo::storage;
+using ooo::storage::test::failed_with;
+using ooo::storage::test::to_str;
 
 namespace {
 
 using strings = std::vector<std::string>;
-
-std::string to_str(const bytes& x) {
-  return std::string(x.begin(), x.end());
-}
-
-template <class T>
-bool failed_with(const caf::expected<T>& x, errc code) {
-  if (x) {
-    CAF_MESSAGE("expected " << to_string(code) << ", got a value");
-    return false;
-  }
-  if (!is(x.error(), code)) {
-    CAF_MESSAGE("expected " << to_string(code) << ", got " << render(x.error()));
-    return false;
-  }
-  return true;
-}
 
 options with_shards(size_t n) {
   options opts;
