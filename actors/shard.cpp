@@ -96,8 +96,8 @@ public:
         return caf::delegated<lock_grant>{};
       },
       [this](unlock_atom, std::string& key, uint64_t token) -> caf::result<void> {
-        if (closing_)
-          return make_error(errc::not_active, key);
+        if (auto err = check_lockable(key))
+          return err;
         auto rp = make_response_promise();
         hold_or_run([this, key = std::move(key), token, rp]() mutable {
           auto i = keys_.find(key);
