@@ -13,8 +13,10 @@
 
 #include "actors/layered.hpp"
 #include "messages/errc.hpp"
+#include "tests/unit/value_of.hpp"
 
 using namespace ooo::storage;
+using ooo::storage::test::value_of;
 using namespace std::chrono_literals;
 
 namespace {
@@ -237,7 +239,7 @@ CAF_TEST(drop mode reports exactly what was dropped and the resume point recover
   CAF_CHECK_EQUAL(first.revisions, (std::vector<uint64_t>{1, 2, 3, 4}));
   CAF_CHECK_EQUAL(first.last_notice.dropped, 16u);
   CAF_CHECK_EQUAL(first.last_notice.resume_from, 4u);
-  CAF_CHECK_EQUAL(store.stats()->dropped_events, 16u);
+  CAF_CHECK_EQUAL(value_of(store.stats()).dropped_events, 16u);
   {
     std::lock_guard<std::mutex> guard{mtx};
     CAF_CHECK_EQUAL(hook_saw.size(), 16u);
@@ -278,7 +280,7 @@ CAF_TEST(lossless mode delivers every event to a slow subscriber in order) {
     expected.push_back(i);
   CAF_CHECK_EQUAL(got.revisions, expected);
   CAF_CHECK_EQUAL(got.notices, 0u);
-  CAF_CHECK_EQUAL(store.stats()->dropped_events, 0u);
+  CAF_CHECK_EQUAL(value_of(store.stats()).dropped_events, 0u);
   caf::anon_send_exit(slow, caf::exit_reason::user_shutdown);
 }
 
@@ -320,7 +322,7 @@ CAF_TEST(compare and set loses cleanly on a conflict) {
   auto ok = store.write("k", bytes{'d'}, current);
   CAF_REQUIRE(ok);
   CAF_CHECK_EQUAL(ok->revision, 2u);
-  CAF_CHECK_EQUAL(store.get("k")->data, bytes{'d'});
+  CAF_CHECK_EQUAL(value_of(store.get("k")).data, bytes{'d'});
 }
 
 CAF_TEST(of concurrent compare and set writers exactly one wins each revision) {
