@@ -1,13 +1,14 @@
 #include "actors/event_log.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <map>
 #include <unordered_map>
 
 #include "caf/actor_system.hpp"
 #include "caf/event_based_actor.hpp"
 
+#include "actors/event_history.hpp"
+#include "actors/hook_call.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errc.hpp"
 #include "messages/key.hpp"
@@ -23,31 +24,42 @@ struct subscription {
   /// Delivers to `subscriber` (see `courier`).
   caf::actor courier;
   watch_mode mode = watch_mode::drop;
-  /// Every revision up to here was delivered, dropped or did not match.
+  /// Every revision up to here was delivered (or queued in `outgoing`), dropped or did not
+  /// match.
   uint64_t cursor = 0;
   /// Events sent and not yet acknowledged.
   size_t unacked = 0;
+  /// Events of this mailbox round, sent as one batch once no unit is half released.
+  std::vector<event> outgoing;
   /// Fed from the history instead of live (resuming, or lossless and behind).
   bool catching_up = false;
+  /// The unit whose fate is decided (delivered whole or dropped whole), and that fate.
+  uint64_t decided_unit = 0;
+  bool deliver_unit = false;
   /// Drop mode: events dropped since the last `lagged` notice, and where they began.
   uint64_t dropped = 0;
   uint64_t resume_from = 0;
+
+  size_t in_window() const {
+    return unacked + outgoing.size();
+  }
 };
 
-/// A courier tells the event log that its subscriber acknowledged one event (or is gone).
+/// A courier tells the event log that its subscriber acknowledged a batch (or is gone).
 using ack_atom = caf::atom_constant<caf::atom("ack")>;
 using gone_atom = caf::atom_constant<caf::atom("gone")>;
 
-/// Carries one subscription's events to its subscriber as requests and reports each answer to
+/// Carries one subscription's batches to its subscriber as requests and reports each answer to
 /// the event log. The event log itself never waits for a subscriber's answer: CAF 0.17 keeps an
 /// actor's pending answers in a list searched on every answer, which would make every
 /// acknowledgement cost as much as all subscribers' windows together.
 caf::behavior courier(caf::event_based_actor* self, caf::actor log, uint64_t id,
                       caf::actor subscriber) {
   return {
-    [=](event& ev) {
-      self->request(subscriber, caf::infinite, std::move(ev))
-        .then([=] { self->send(log, ack_atom::value, id); },
+    [=](event_batch& batch) {
+      auto n = static_cast<uint64_t>(batch.events.size());
+      self->request(subscriber, caf::infinite, std::move(batch))
+        .then([=] { self->send(log, ack_atom::value, id, n); },
               [=](caf::error&) {
                 self->send(log, gone_atom::value, id);
                 self->quit();
@@ -59,14 +71,12 @@ caf::behavior courier(caf::event_based_actor* self, caf::actor log, uint64_t id,
   };
 }
 
-size_t cost(const event& ev) {
-  return ev.key.size() + (ev.value ? ev.value->data.size() + ev.value->path.size() : 0);
-}
-
 class event_log : public caf::event_based_actor {
 public:
   event_log(caf::actor_config& cfg, std::shared_ptr<const options> opts)
-    : caf::event_based_actor(cfg), opts_(std::move(opts)) {
+    : caf::event_based_actor(cfg),
+      opts_(std::move(opts)),
+      history_(opts_->history_events, opts_->history_bytes) {
     // nop
   }
 
@@ -89,21 +99,22 @@ public:
           arrive(ev.revision, std::move(ev));
         for (auto revision : hidden)
           arrive(revision, caf::none);
+        flush();
       },
       [this](load_atom, std::vector<event>& history, uint64_t compacted) {
-        compacted_ = compacted;
+        history_.compact_to(compacted);
         for (auto& ev : history)
-          if (ev.revision > compacted_)
-            remember(std::move(ev));
+          if (ev.revision > history_.compacted())
+            history_.append(std::move(ev));
       },
       [this](start_atom, uint64_t revision) { head_ = revision; },
       [this](caf::subscribe_atom, std::string& pattern, caf::actor& subscriber,
              subscribe_options& opts) -> caf::result<uint64_t> {
-        if (opts.resume && opts.since < compacted_)
+        if (opts.resume && opts.since < history_.compacted())
           return make_error(errc::compacted,
                             pattern + ": revision " + std::to_string(opts.since)
                               + " is no longer retained; the oldest revision to resume from is "
-                              + std::to_string(compacted_));
+                              + std::to_string(history_.compacted()));
         if (subs_.size() >= opts_->max_subscribers)
           return make_error(errc::limit_exceeded,
                             pattern + ": the store serves at most "
@@ -115,20 +126,26 @@ public:
         sub.courier = spawn(courier, caf::actor_cast<caf::actor>(this), id, subscriber);
         sub.subscriber = std::move(subscriber);
         sub.mode = opts.mode;
-        sub.cursor = opts.resume ? std::min(opts.since, head_) : head_;
+        // A live subscription starts after the newest complete unit.
+        sub.cursor = opts.resume ? std::min(opts.since, head_) : std::max(head_, open_unit_);
         sub.catching_up = opts.resume;
         subs_.emplace(id, std::move(sub));
-        if (opts.resume)
+        if (opts.resume) {
           feed(id);
+          flush();
+        }
         return id;
       },
       [this](caf::unsubscribe_atom, uint64_t id) {
         if (auto i = subs_.find(id); i != subs_.end())
           drop(i);
       },
-      [this](ack_atom, uint64_t id) { acknowledged(id); },
+      [this](ack_atom, uint64_t id, uint64_t n) {
+        acknowledged(id, n);
+        flush();
+      },
       [this](gone_atom, uint64_t id) {
-        // The subscriber is gone or refused an event: it cannot be served any more.
+        // The subscriber is gone or refused a batch: it cannot be served any more.
         if (auto i = subs_.find(id); i != subs_.end())
           drop(i);
       },
@@ -145,6 +162,8 @@ public:
   }
 
 private:
+  using sub_iterator = std::unordered_map<uint64_t, subscription>::iterator;
+
   void on_exit() override {
     for (auto& [id, sub] : subs_)
       caf::anon_send_exit(sub.courier, caf::exit_reason::user_shutdown);
@@ -152,8 +171,7 @@ private:
 
   /// Ends a subscription; its courier passes on what it already carries (a `lagged{ended}`
   /// notice, say), then goes.
-  std::unordered_map<uint64_t, subscription>::iterator
-  drop(std::unordered_map<uint64_t, subscription>::iterator i) {
+  sub_iterator drop(sub_iterator i) {
     send(i->second.courier, caf::close_atom::value);
     return subs_.erase(i);
   }
@@ -177,25 +195,18 @@ private:
     head_ = revision;
     if (!ev)
       return;
+    if (ev->unit < ev->revision)
+      ev->unit = ev->revision;
+    open_unit_ = std::max(open_unit_, ev->unit);
     for (auto& [id, sub] : subs_)
       offer(id, sub, *ev);
-    remember(std::move(*ev));
+    history_.append(std::move(*ev));
   }
 
-  void remember(event&& ev) {
-    if (opts_->history_events == 0) {
-      compacted_ = ev.revision;
-      return;
-    }
-    history_bytes_ += cost(ev);
-    history_.emplace_back(std::move(ev));
-    while (history_.size() > opts_->history_events || history_bytes_ > opts_->history_bytes) {
-      compacted_ = history_.front().revision;
-      history_bytes_ -= cost(history_.front());
-      history_.pop_front();
-      if (history_.empty())
-        break;
-    }
+  /// True while the events of a unit are only partly released: nothing is sent then, so that
+  /// a batch never splits a unit.
+  bool unit_open() const {
+    return head_ < open_unit_;
   }
 
   // -- delivery --------------------------------------------------------------------------------
@@ -207,13 +218,19 @@ private:
       sub.cursor = ev.revision;
       return;
     }
-    if (sub.unacked < opts_->watch_window) {
-      notify_lag(id, sub);
-      deliver(id, sub, ev);
-      return;
+    if (sub.decided_unit != ev.unit) {
+      // A unit goes whole or not at all: its first matching event decides.
+      sub.decided_unit = ev.unit;
+      sub.deliver_unit = sub.in_window() < opts_->watch_window;
+      if (sub.deliver_unit)
+        notify_lag(id, sub);
+      else if (sub.mode == watch_mode::lossless)
+        sub.catching_up = true;
     }
-    if (sub.mode == watch_mode::lossless) {
-      sub.catching_up = true;
+    if (sub.catching_up)
+      return;
+    if (sub.deliver_unit) {
+      queue(id, sub, ev);
       return;
     }
     if (sub.dropped == 0)
@@ -222,73 +239,99 @@ private:
     ++dropped_total_;
     sub.cursor = ev.revision;
     if (opts_->on_drop)
-      opts_->on_drop(id, ev);
+      call_hook("on_drop", ev.key, [&] { opts_->on_drop(id, ev); });
   }
 
-  void deliver(uint64_t id, subscription& sub, const event& ev) {
-    ++sub.unacked;
+  void queue(uint64_t id, subscription& sub, const event& ev) {
+    if (sub.outgoing.empty())
+      dirty_.push_back(id);
+    sub.outgoing.push_back(ev);
     sub.cursor = ev.revision;
-    send(sub.courier, ev);
   }
 
-  void acknowledged(uint64_t id) {
+  /// Sends every subscription's queued events as one batch, unless a unit is half released.
+  void flush() {
+    if (unit_open())
+      return;
+    for (auto id : dirty_) {
+      auto i = subs_.find(id);
+      if (i == subs_.end() || i->second.outgoing.empty())
+        continue;
+      send_batch(id, i->second);
+    }
+    dirty_.clear();
+  }
+
+  void send_batch(uint64_t id, subscription& sub) {
+    sub.unacked += sub.outgoing.size();
+    send(sub.courier, event_batch{id, std::move(sub.outgoing)});
+    sub.outgoing = std::vector<event>{};
+  }
+
+  void acknowledged(uint64_t id, uint64_t n) {
     auto i = subs_.find(id);
     if (i == subs_.end())
       return;
     auto& sub = i->second;
-    --sub.unacked;
-    if (sub.catching_up)
+    sub.unacked -= std::min<size_t>(sub.unacked, n);
+    if (sub.catching_up) {
       feed(id);
-    else
+    } else if (sub.dropped > 0 && sub.outgoing.empty()) {
       notify_lag(id, sub);
+    }
   }
 
   /// Tells a drop-mode subscriber what it lost, before anything newer reaches it.
   void notify_lag(uint64_t id, subscription& sub) {
     if (sub.dropped == 0)
       return;
+    if (!sub.outgoing.empty())
+      send_batch(id, sub);
     send(sub.courier, lagged{id, sub.dropped, sub.resume_from, false});
     sub.dropped = 0;
   }
 
-  /// Sends a catching-up subscription what it missed from the history, as far as its window
-  /// allows; switches it to live once it reaches the head.
+  /// Queues for a catching-up subscription what it missed from the history, as far as its
+  /// window allows (finishing a unit it started); switches it to live once it reaches the head.
   void feed(uint64_t id) {
     auto i = subs_.find(id);
     if (i == subs_.end())
       return;
     auto& sub = i->second;
-    if (sub.cursor < compacted_) {
+    if (sub.cursor < history_.compacted()) {
       // What it has not seen is gone: tell it where to resume from, and end it.
       send(sub.courier, lagged{id, 0, sub.cursor, true});
       drop(i);
       return;
     }
-    auto pos = std::lower_bound(history_.begin(), history_.end(), sub.cursor + 1,
-                                [](const event& ev, uint64_t rev) { return ev.revision < rev; });
-    while (sub.unacked < opts_->watch_window) {
-      while (pos != history_.end() && !matches(sub.pattern, pos->key))
-        ++pos;
-      if (pos == history_.end()) {
-        sub.cursor = head_;
-        sub.catching_up = false;
+    uint64_t unit = 0;
+    for (auto pos = history_.after(sub.cursor); pos != history_.end(); ++pos) {
+      if (!matches(sub.pattern, pos->key))
+        continue;
+      if (pos->unit != unit && sub.in_window() >= opts_->watch_window)
         return;
-      }
-      deliver(id, sub, *pos++);
+      unit = pos->unit;
+      queue(id, sub, *pos);
     }
+    // Caught up: live from here (a half-released unit continues live into the same batch).
+    sub.cursor = head_;
+    sub.catching_up = false;
+    sub.decided_unit = unit;
+    sub.deliver_unit = true;
   }
 
   std::shared_ptr<const options> opts_;
   std::unordered_map<uint64_t, subscription> subs_;
+  /// Subscriptions with queued events, in the order they got their first one.
+  std::vector<uint64_t> dirty_;
   uint64_t last_id_ = 0;
   /// The newest revision released in order.
   uint64_t head_ = 0;
+  /// The newest unit seen; while `head_` is below it, its remaining events are still to come.
+  uint64_t open_unit_ = 0;
   /// Changes that arrived before an older one; released once the gap closes.
   std::map<uint64_t, caf::optional<event>> early_;
-  /// Retained events, oldest first; they cover every visible change after `compacted_`.
-  std::deque<event> history_;
-  size_t history_bytes_ = 0;
-  uint64_t compacted_ = 0;
+  event_history history_;
   uint64_t dropped_total_ = 0;
 };
 

@@ -18,10 +18,12 @@ namespace ooo::storage {
 /// matching subscription. A resume point is therefore always safe: everything up to a revision
 /// a subscriber has seen was delivered before it.
 ///
-/// Flow control: events travel as requests; a subscriber's (empty) answer acknowledges one. A
-/// subscription with a full window of unacknowledged events is behind: in `drop` mode further
-/// events are counted and reported with a `lagged` notice; in `lossless` mode it is fed from the
-/// history at its own pace, and ends (`lagged{ended}`) only if the history moves past it.
+/// Flow control: events travel in batches (`event_batch`) as requests; a subscriber's (empty)
+/// answer acknowledges a batch, and the window counts unacknowledged events. A batch never
+/// splits a unit (a glob delete or `clear`): the unit goes to a subscriber whole or, when it is
+/// a window behind, not at all. Behind, a `drop` subscription's further events are counted and
+/// reported with a `lagged` notice; a `lossless` one is fed from the history at its own pace,
+/// and ends (`lagged{ended}`) only if the history moves past it.
 ///
 /// | message                                                 | reply          |
 /// |---------------------------------------------------------|----------------|

@@ -321,8 +321,11 @@ caf::expected<watch_handle> layered::watch(const std::string& pattern,
                                            std::function<void(const lagged&)> on_lag) {
   auto subscriber = sys_->spawn([callback, on_lag](caf::event_based_actor*) -> caf::behavior {
     return {
-      // Returning acknowledges the event: the callback's pace is the subscription's pace.
-      [callback](const event& ev) { callback(ev); },
+      // Returning acknowledges the batch: the callback's pace is the subscription's pace.
+      [callback](const event_batch& batch) {
+        for (auto& ev : batch.events)
+          callback(ev);
+      },
       [on_lag](const lagged& notice) {
         if (on_lag)
           on_lag(notice);

@@ -149,11 +149,11 @@ public:
         answer_collect_when_quiet();
         return caf::delegated<std::vector<std::string>>{};
       },
-      [this](apply_atom, uint64_t first_revision, bool silent) -> uint64_t {
+      [this](apply_atom, uint64_t first_revision, uint64_t unit, bool silent) -> uint64_t {
         auto keys = std::move(collected_);
         collected_.clear();
         for (auto& key : keys)
-          apply_erase(key, first_revision++, silent);
+          apply_erase(key, first_revision++, silent, unit);
         thaw();
         return keys.size();
       },
@@ -353,7 +353,7 @@ private:
       }
       i->second = std::move(obj);
     }
-    announce(event_op::set, i->first, i->second.revision, i->second);
+    announce(event_op::set, i->first, i->second.revision, i->second, i->second.revision);
     if (release_token != 0)
       release_lock(result.key);
     rp.deliver(std::move(result));
@@ -418,7 +418,7 @@ private:
         });
   }
 
-  void apply_erase(const std::string& key, uint64_t revision, bool silent) {
+  void apply_erase(const std::string& key, uint64_t revision, bool silent, uint64_t unit = 0) {
     auto i = values_.find(key);
     if (i == values_.end()) {
       // Cannot happen while the key is held for the commit; the revision still takes its place
@@ -434,7 +434,7 @@ private:
       return;
     }
     old.revision = revision;
-    announce(event_op::del, key, revision, std::move(old));
+    announce(event_op::del, key, revision, std::move(old), unit == 0 ? revision : unit);
   }
 
   caf::result<uint64_t> lock(std::string key, uint32_t lease_ms, bool with_value) {
@@ -592,14 +592,15 @@ private:
 
   /// Runs `after_write_op`, queues the change's event (`value`: the new value, or the deleted
   /// one) and, once the batch is published (see `publish`), `after_write`.
-  void announce(event_op op, const std::string& key, uint64_t revision, object value) {
+  void announce(event_op op, const std::string& key, uint64_t revision, object value,
+                uint64_t unit) {
     if (opts_->after_write_op)
       opts_->after_write_op(key, op);
     if (muted(*opts_, key)) {
       hide(revision);
     } else {
       schedule_publish();
-      outbox_.push_back(event{revision, key, op, std::move(value)});
+      outbox_.push_back(event{revision, key, op, std::move(value), unit});
     }
     if (opts_->after_write)
       written_.push_back(key);

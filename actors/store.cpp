@@ -188,8 +188,10 @@ void apply_glob(store_pointer self, const std::vector<size_t>& sizes, uint64_t f
   auto silent = st.globs.front().silent;
   auto remaining = std::make_shared<size_t>(st.shards.size());
   auto total = std::make_shared<uint64_t>(0);
+  // One unit: every event of this glob names its last revision.
+  auto unit = first_revision + std::accumulate(sizes.begin(), sizes.end(), uint64_t{0}) - 1;
   for (size_t i = 0; i < st.shards.size(); ++i) {
-    self->request(st.shards[i], caf::infinite, apply_atom::value, first_revision, silent)
+    self->request(st.shards[i], caf::infinite, apply_atom::value, first_revision, unit, silent)
       .then([=](uint64_t n) {
         *total += n;
         if (--*remaining == 0)
@@ -223,8 +225,9 @@ void commit_glob(store_pointer self, std::vector<std::vector<std::string>> parts
   for (auto& part : parts)
     for (auto& key : part) {
       auto visible = !silent && !muted(*st.opts, key);
-      batch.push_back(change{std::move(key), false, object{}, visible});
+      batch.push_back(change{std::move(key), false, object{}, visible, true});
     }
+  batch.back().unit_continues = false;
   self->request(st.persistence, caf::infinite, commit_atom::value, std::move(batch))
     .then([=](uint64_t first) { apply_glob(self, sizes, first); },
           [=](caf::error& err) {

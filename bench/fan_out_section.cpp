@@ -26,7 +26,9 @@ namespace {
 caf::behavior counting_subscriber(caf::event_based_actor*,
                                   std::shared_ptr<std::atomic<uint64_t>> received) {
   return {
-    [received](const event&) { received->fetch_add(1, std::memory_order_relaxed); },
+    [received](const event_batch& batch) {
+      received->fetch_add(batch.events.size(), std::memory_order_relaxed);
+    },
     [](const lagged&) {
       // nop
     },
@@ -41,7 +43,7 @@ struct stalled_state {
 
 caf::behavior stalled_subscriber(caf::stateful_actor<stalled_state>* self) {
   return {
-    [=](const event&) -> caf::result<void> {
+    [=](const event_batch&) -> caf::result<void> {
       self->state.parked.push_back(self->make_response_promise());
       return caf::delegated<void>{};
     },

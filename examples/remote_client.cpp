@@ -82,12 +82,15 @@ private:
   std::thread thread_;
 };
 
-/// The subscriber: lives on this node, receives the store's events as requests and forwards
-/// them to `sink`. Returning from the handler is the (empty) answer that acknowledges the
-/// event to the store.
+/// The subscriber: lives on this node, receives the store's events in batches (as requests)
+/// and forwards each event to `sink`. Returning from the handler is the (empty) answer that
+/// acknowledges the batch to the store.
 caf::behavior subscriber(caf::event_based_actor* self, caf::actor sink) {
   return {
-    [=](const event& ev) { self->send(sink, ev); },
+    [=](const event_batch& batch) {
+      for (auto& ev : batch.events)
+        self->send(sink, ev);
+    },
     [=](const lagged& notice) { self->send(sink, notice); },
   };
 }

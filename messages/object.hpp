@@ -127,11 +127,29 @@ struct event {
   event_op op = event_op::set;
   /// For `set` the new value; for `del` the value that was deleted.
   caf::optional<object> value;
+  /// The atomic change this event belongs to, named by that change's last revision: every
+  /// event of one glob delete or `clear` carries the same `unit`; a single-key change has
+  /// `unit == revision`. A subscriber receives all matching events of a unit in one batch.
+  uint64_t unit = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {
-  return f(caf::meta::type_name("ooo::storage::event"), x.revision, x.key, x.op, x.value);
+  return f(caf::meta::type_name("ooo::storage::event"), x.revision, x.key, x.op, x.value,
+           x.unit);
+}
+
+/// What a subscriber receives: the next events of one subscription, in revision order. A batch
+/// never splits a unit (see `event::unit`). Batches arrive as requests; the subscriber's (empty)
+/// answer acknowledges the whole batch.
+struct event_batch {
+  uint64_t subscription = 0;
+  std::vector<event> events;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
+  return f(caf::meta::type_name("ooo::storage::event_batch"), x.subscription, x.events);
 }
 
 /// What happens to a subscriber that falls behind (more than the window unacknowledged).
@@ -210,11 +228,14 @@ struct change {
   /// Subscribers see this change (false for silent deletes and `no_broadcast_keys`): only
   /// visible changes enter the retained history.
   bool visible = true;
+  /// The next change of the batch belongs to the same atomic unit (a glob delete or `clear`).
+  bool unit_continues = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, change& x) {
-  return f(caf::meta::type_name("ooo::storage::change"), x.key, x.put, x.value, x.visible);
+  return f(caf::meta::type_name("ooo::storage::change"), x.key, x.put, x.value, x.visible,
+           x.unit_continues);
 }
 
 } // namespace ooo::storage

@@ -13,6 +13,7 @@ void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<list_options>("ooo::storage::list_options");
   cfg.add_message_type<lock_grant>("ooo::storage::lock_grant");
   cfg.add_message_type<event>("ooo::storage::event");
+  cfg.add_message_type<event_batch>("ooo::storage::event_batch");
   cfg.add_message_type<subscribe_options>("ooo::storage::subscribe_options");
   cfg.add_message_type<lagged>("ooo::storage::lagged");
   cfg.add_message_type<store_stats>("ooo::storage::store_stats");

@@ -37,9 +37,9 @@ namespace ooo::storage {
 /// | active                                        | bool                  |
 /// | close                                         | (empty)               |
 ///
-/// A subscriber is any actor that handles `event` (and `lagged`) messages. Events arrive as
-/// requests: the subscriber's (empty) answer acknowledges one, and at most a window of them is
-/// unacknowledged per subscriber, so a slow subscriber slows nobody else.
+/// A subscriber is any actor that handles `event_batch` (and `lagged`) messages. Batches arrive
+/// as requests: the subscriber's (empty) answer acknowledges one, and at most a window of events
+/// is unacknowledged per subscriber, so a slow subscriber slows nobody else.
 using store_actor = caf::typed_actor<
   caf::replies_to<set_atom, std::string, bytes, write_options>::with<receipt>,
   caf::replies_to<push_atom, std::string, bytes>::with<receipt>,

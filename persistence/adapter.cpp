@@ -37,4 +37,15 @@ bool from_string(const std::string& name, durability& x) {
   return true;
 }
 
+std::vector<uint64_t> unit_ends(const std::vector<change>& batch) {
+  std::vector<uint64_t> result(batch.size());
+  uint64_t unit = 0;
+  for (size_t i = batch.size(); i-- > 0;) {
+    if (!batch[i].unit_continues || i + 1 == batch.size())
+      unit = batch[i].value.revision;
+    result[i] = unit;
+  }
+  return result;
+}
+
 } // namespace ooo::storage

@@ -27,6 +27,10 @@ const char* to_string(durability x);
 /// Parses `memory`, `async` or `sync`; returns false otherwise.
 bool from_string(const std::string& name, durability& x);
 
+/// The unit of each change of `batch` (whose revisions are assigned): the revision of the last
+/// change of the atomic change it belongs to, following `change::unit_continues`.
+std::vector<uint64_t> unit_ends(const std::vector<change>& batch);
+
 /// The persistent layer behind the store (the seed's `Adapter`). Only the persistence actor
 /// calls it, from one thread at a time, so implementations need no locking of their own.
 class adapter {

@@ -152,7 +152,10 @@ bool decode_history_fields(std::string_view value, event& x, std::string& what) 
   const auto& xs = handle.get().via.array;
   uint64_t op = 0;
   object obj;
-  if (!check_header(xs, 6, what) || !read_uint(xs.ptr[2], "op", op, what)
+  // Entries written before units existed have no seventh element: each was its own unit.
+  x.unit = x.revision;
+  auto arity = xs.size == 6 ? size_t{6} : size_t{7};
+  if (!check_header(xs, arity, what) || !read_uint(xs.ptr[2], "op", op, what)
       || !read_int(xs.ptr[3], "created", obj.created, what)
       || !read_int(xs.ptr[4], "updated", obj.updated, what))
     return false;
@@ -168,6 +171,11 @@ bool decode_history_fields(std::string_view value, event& x, std::string& what) 
   }
   if (op != static_cast<uint64_t>(event_op::set) && op != static_cast<uint64_t>(event_op::del)) {
     what = "unknown op " + std::to_string(op);
+    return false;
+  }
+  if (arity == 7 && (!read_uint(xs.ptr[6], "unit", x.unit, what) || x.unit < x.revision)) {
+    if (what.empty())
+      what = "unit " + std::to_string(x.unit) + " lies before its revision";
     return false;
   }
   x.key.assign(key.via.str.ptr, key.via.str.size);
@@ -187,11 +195,11 @@ bool decode_history_fields(std::string_view value, event& x, std::string& what) 
 
 } // namespace
 
-std::string encode_history(const change& x) {
+std::string encode_history(const change& x, uint64_t unit) {
   std::string out;
   string_sink sink{out};
   msgpack::packer<string_sink> packer{sink};
-  packer.pack_array(6);
+  packer.pack_array(7);
   packer.pack(record_format);
   packer.pack(x.key);
   packer.pack(static_cast<uint64_t>(x.put ? event_op::set : event_op::del));
@@ -200,6 +208,7 @@ std::string encode_history(const change& x) {
   packer.pack(x.put ? x.value.updated : 0);
   packer.pack_bin(data_size);
   packer.pack_bin_body(x.value.data.data(), data_size);
+  packer.pack(unit);
   return out;
 }
 

@@ -27,9 +27,10 @@ constexpr size_t max_record_data_size = size_t{1} << 30;
 std::string encode_record(const object& x);
 
 /// Encodes the retained-history entry of a visible change: `[format, key, op, created,
-/// updated, data(bin)]` (a deletion has zero timestamps and empty data). Stored under the key
-/// `history_key(revision)`.
-std::string encode_history(const change& x);
+/// updated, data(bin), unit]` (a deletion has zero timestamps and empty data; `unit` is the
+/// last revision of the atomic change it belongs to, see `event::unit`). Stored under the key
+/// `history_key(revision)`. Entries without `unit` (six elements) are read as their own unit.
+std::string encode_history(const change& x, uint64_t unit);
 
 /// Decodes a value produced by `encode_history` into the event of `revision`. A deletion's event
 /// carries no object (the deleted value is not kept on disk).

@@ -119,9 +119,11 @@ caf::error rocksdb_adapter::write(const std::vector<change>& batch, uint64_t las
       return failed("cannot batch key '" + x.key + "' for " + dir_ + ": " + status.ToString());
   }
   if (history_ > 0) {
-    for (auto& x : batch) {
+    auto units = unit_ends(batch);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto& x = batch[i];
       auto revision = x.value.revision;
-      if (x.visible && !wb.Put(history_key(revision), encode_history(x)).ok())
+      if (x.visible && !wb.Put(history_key(revision), encode_history(x, units[i])).ok())
         return failed("cannot batch history record " + std::to_string(revision) + " for " + dir_);
       if (revision > history_ && !wb.Delete(history_key(revision - history_)).ok())
         return failed("cannot batch history trim for " + dir_);

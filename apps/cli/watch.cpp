@@ -18,16 +18,19 @@ namespace {
 namespace rj = render_json;
 
 /// Prints every event it receives; quits after `count` of them (0: never). Returning from the
-/// handler answers the event's request, which acknowledges it to the store.
+/// handler answers the batch's request, which acknowledges it to the store.
 caf::behavior printer(caf::event_based_actor* self, uint64_t count) {
   auto seen = std::make_shared<uint64_t>(0);
   return {
-    [=](const event& ev) {
-      if (count > 0 && *seen >= count)
-        return;
-      std::cout << rj::line(rj::event(ev)) << '\n' << std::flush;
-      if (count > 0 && ++*seen == count)
-        self->quit();
+    [=](const event_batch& batch) {
+      for (auto& ev : batch.events) {
+        if (count > 0 && *seen >= count)
+          return;
+        std::cout << rj::line(rj::event(ev)) << '\n';
+        if (count > 0 && ++*seen == count)
+          self->quit();
+      }
+      std::cout << std::flush;
     },
     [=](const lagged& x) {
       if (x.ended) {

@@ -53,6 +53,7 @@ void check_history(std::string_view value) {
     return;
   }
   FUZZ_CHECK(x->revision == revision);
+  FUZZ_CHECK(x->unit >= revision);
   FUZZ_CHECK(check_key(x->key) == errc::none);
   FUZZ_CHECK((x->op == event_op::set) == static_cast<bool>(x->value));
   change c;
@@ -63,9 +64,10 @@ void check_history(std::string_view value) {
     FUZZ_CHECK(!x->value->data.empty());
     c.value = *x->value;
   }
-  auto y = decode_history(revision, encode_history(c));
+  auto y = decode_history(revision, encode_history(c, x->unit));
   FUZZ_CHECK(y);
-  FUZZ_CHECK(y->revision == x->revision && y->key == x->key && y->op == x->op);
+  FUZZ_CHECK(y->revision == x->revision && y->key == x->key && y->op == x->op
+             && y->unit == x->unit);
   FUZZ_CHECK(static_cast<bool>(y->value) == static_cast<bool>(x->value));
   if (x->value)
     FUZZ_CHECK(*y->value == *x->value);

@@ -74,8 +74,8 @@ int main(int argc, char** argv) {
   write_file(rec + "meta_big", encode_meta(1ull << 40));
   change set_change{"users/123", true, a, true};
   change del_change{"users/9", false, object{}, true};
-  write_file(rec + "history_set", encode_history(set_change));
-  write_file(rec + "history_del", encode_history(del_change));
+  write_file(rec + "history_set", encode_history(set_change, 7));
+  write_file(rec + "history_del", encode_history(del_change, 9));
   // fuzz_messages: one of each type, plus whole messages as the store receives them.
   caf::actor_system_config cfg;
   register_types(cfg);

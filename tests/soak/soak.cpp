@@ -671,19 +671,21 @@ void stop_transient(transient_state& s) {
 /// A subscriber that never acknowledges: it parks every response promise.
 struct stalled_state {
   std::vector<caf::response_promise> parked;
+  uint64_t events = 0;
   static inline const char* name = "ooo.soak.stalled";
 };
 
 caf::behavior stalled_subscriber(caf::stateful_actor<stalled_state>* self) {
   return {
-    [=](const event&) -> caf::result<void> {
+    [=](const event_batch& batch) -> caf::result<void> {
+      self->state.events += batch.events.size();
       self->state.parked.push_back(self->make_response_promise());
       return caf::delegated<void>{};
     },
     [=](const lagged&) {
       // nop
     },
-    [=](caf::get_atom) { return static_cast<uint64_t>(self->state.parked.size()); },
+    [=](caf::get_atom) { return self->state.events; },
   };
 }
 
@@ -1039,9 +1041,11 @@ int run(const config& cfg, const std::string& dir) {
       .receive([&](uint64_t n) { parked = n; },
                [&](caf::error& err) { fail("stalled subscriber: " + text(err)); });
   }
-  if (parked != opts.watch_window)
+  // A unit (a glob delete) is delivered whole, so the last batch may reach past the window;
+  // never by more than a glob delete of this workload removes (it stays well under 1000 keys).
+  if (parked < opts.watch_window || parked >= opts.watch_window + 1000)
     fail("the stalled subscriber holds " + std::to_string(parked) + " events, want the window ("
-         + std::to_string(opts.watch_window) + ")");
+         + std::to_string(opts.watch_window) + ") plus at most the rest of one unit");
   caf::anon_send_exit(stalled, caf::exit_reason::kill);
   stalled = nullptr;
   if (!eventually([&] {

@@ -345,3 +345,45 @@ CAF_TEST(corrupt metadata gives corrupt_record) {
     CAF_CHECK(render(z.error()).find("metadata record: ") != std::string::npos);
   }
 }
+
+CAF_TEST(history entries keep their unit) {
+  change c;
+  c.key = "users/1";
+  c.put = true;
+  c.value = make_object("users/1", bytes{'v'});
+  auto ev = decode_history(42, encode_history(c, 45));
+  CAF_REQUIRE(ev);
+  CAF_CHECK_EQUAL(ev->revision, 42u);
+  CAF_CHECK_EQUAL(ev->unit, 45u);
+  CAF_CHECK_EQUAL(ev->key, "users/1");
+  CAF_REQUIRE(ev->value);
+  CAF_CHECK_EQUAL(ev->value->data, bytes{'v'});
+}
+
+CAF_TEST(history entries without a unit are their own unit) {
+  // The six-element form written before units existed.
+  auto old = packed([](pk_t& pk) {
+    pk.pack_array(6);
+    pk.pack(uint64_t{1});
+    pk.pack(std::string{"users/1"});
+    pk.pack(uint64_t{2}); // del
+    pk.pack(int64_t{0});
+    pk.pack(int64_t{0});
+    pk.pack_bin(0);
+  });
+  auto ev = decode_history(7, old);
+  CAF_REQUIRE(ev);
+  CAF_CHECK_EQUAL(ev->unit, 7u);
+  CAF_CHECK(ev->op == event_op::del);
+  CAF_CHECK(!ev->value);
+}
+
+CAF_TEST(a history unit before its own revision is corrupt) {
+  change c;
+  c.key = "users/1";
+  c.put = false;
+  auto ev = decode_history(42, encode_history(c, 41));
+  CAF_REQUIRE(!ev);
+  CAF_CHECK(is(ev.error(), errc::corrupt_record));
+  CAF_CHECK_EQUAL(render(ev.error()), "corrupt_record: history record 42: unit 41 lies before its revision");
+}

@@ -185,8 +185,9 @@ CAF_TEST(write hooks run before the event arrives and before read before reading
   opts.before_read = [=](const std::string& key) { trace->push_back("read " + key); };
   start(opts);
   auto sub = sys.spawn([=](caf::event_based_actor*) -> caf::behavior {
-    return {[=](const event& ev) {
-      trace->push_back(std::string{"event "} + to_string(ev.op) + " " + ev.key);
+    return {[=](const event_batch& batch) {
+      for (auto& ev : batch.events)
+        trace->push_back(std::string{"event "} + to_string(ev.op) + " " + ev.key);
     }};
   });
   spawned.push_back(sub);
@@ -362,8 +363,40 @@ CAF_TEST(glob delete yields one del event per deleted key) {
     CAF_CHECK_EQUAL(revisions.size(), 8u);
     CAF_CHECK_EQUAL(*revisions.begin(), before + 1);
     CAF_CHECK_EQUAL(*revisions.rbegin(), before + 8);
+    // One unit, named by its last revision, delivered in one batch.
+    for (auto& ev : evs)
+      CAF_CHECK_EQUAL(ev.unit, before + 8);
+    CAF_CHECK_EQUAL(log->batches(), std::vector<size_t>{8});
   }
   CAF_CHECK_EQUAL(must(keys("")), (strings{"rooms/1", "users/1/deep"}));
+}
+
+CAF_TEST(a subscriber sees a glob delete as one batch even when it matches only part of it) {
+  start(); // 4 shards
+  for (int i = 1; i <= 6; ++i)
+    CAF_REQUIRE(set("users/" + std::to_string(i), "v"));
+  auto some = subscribe("users/2");
+  auto before = must(stats()).revision;
+  CAF_REQUIRE_EQUAL(must(del("users/*")), 6u);
+  CAF_REQUIRE(set("users/2", "again"));
+  auto evs = some->snapshot();
+  CAF_REQUIRE_EQUAL(evs.size(), 2u);
+  CAF_CHECK(evs[0].op == event_op::del);
+  CAF_CHECK_EQUAL(evs[0].unit, before + 6);
+  CAF_CHECK_EQUAL(evs[1].revision, before + 7);
+  CAF_CHECK_EQUAL(evs[1].unit, evs[1].revision);
+  CAF_CHECK_EQUAL(some->batches(), (std::vector<size_t>{1, 1}));
+}
+
+CAF_TEST(a single key change is its own unit) {
+  start();
+  auto log = subscribe("users/*");
+  CAF_REQUIRE(set("users/1", "a"));
+  CAF_REQUIRE(del("users/1"));
+  auto evs = log->snapshot();
+  CAF_REQUIRE_EQUAL(evs.size(), 2u);
+  for (auto& ev : evs)
+    CAF_CHECK_EQUAL(ev.unit, ev.revision);
 }
 
 CAF_TEST(clear yields one del event per key) {

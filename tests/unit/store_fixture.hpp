@@ -53,9 +53,23 @@ struct event_log {
   /// Anything else the subscriber received, rendered.
   std::vector<std::string> others;
 
+  /// How many events each batch held, in arrival order.
+  std::vector<size_t> batch_sizes;
+
   void add(const event& ev) {
     std::lock_guard<std::mutex> guard{mtx};
     events.push_back(ev);
+  }
+
+  void add(const event_batch& batch) {
+    std::lock_guard<std::mutex> guard{mtx};
+    events.insert(events.end(), batch.events.begin(), batch.events.end());
+    batch_sizes.push_back(batch.events.size());
+  }
+
+  std::vector<size_t> batches() const {
+    std::lock_guard<std::mutex> guard{mtx};
+    return batch_sizes;
   }
 
   std::vector<event> snapshot() const {
@@ -99,7 +113,7 @@ inline caf::actor spawn_recorder(caf::actor_system& sys, std::shared_ptr<event_l
         log->add_other(to_string(x.copy_content_to_message()));
         return caf::message{};
       });
-    return {[log](const event& ev) { log->add(ev); }};
+    return {[log](const event_batch& batch) { log->add(batch); }};
   });
 }
 

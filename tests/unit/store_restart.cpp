@@ -238,6 +238,43 @@ CAF_TEST(subscribers resume across a restart from the retained history) {
   CAF_CHECK_EQUAL(got[4].key, "users/8");
 }
 
+CAF_TEST(a glob delete resumed after a restart is still one unit) {
+  data_dir dir;
+  {
+    auto store = open_store(dir.path);
+    CAF_REQUIRE(store->start());
+    for (int i = 1; i <= 4; ++i)
+      CAF_REQUIRE(store->set("users/" + std::to_string(i), "v"));
+    CAF_REQUIRE_EQUAL(value_of(store->del("users/*")), 4u);
+  }
+  auto store = open_store(dir.path);
+  CAF_REQUIRE(store->start());
+  std::mutex mtx;
+  std::vector<event> got;
+  subscribe_options opts;
+  opts.resume = true;
+  opts.since = 4;
+  auto w = store->watch("users/*", [&](const event& ev) {
+    std::lock_guard<std::mutex> guard{mtx};
+    got.push_back(ev);
+  }, opts);
+  CAF_REQUIRE(w);
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (got.size() >= 4)
+        break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::lock_guard<std::mutex> guard{mtx};
+  CAF_REQUIRE_EQUAL(got.size(), 4u);
+  for (auto& ev : got) {
+    CAF_CHECK(ev.op == event_op::del);
+    CAF_CHECK_EQUAL(ev.unit, 8u);
+  }
+}
+
 CAF_TEST(a resume older than the retained history after a restart is compacted) {
   data_dir dir;
   options opts;

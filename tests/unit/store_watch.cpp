@@ -31,8 +31,8 @@ struct seen {
   std::vector<lagged> notices;
 };
 
-/// A subscriber that holds every acknowledgement until it receives `go` (then acknowledges
-/// everything and from then on at once). `stall` that never comes models a stuck consumer.
+/// A subscriber that holds every batch's acknowledgement until it receives `go` (then
+/// acknowledges everything and from then on at once). `stall` that never comes models a stuck consumer.
 struct held_subscriber_state {
   seen log;
   std::vector<caf::response_promise> parked;
@@ -41,10 +41,12 @@ struct held_subscriber_state {
 
 caf::behavior held_subscriber(caf::stateful_actor<held_subscriber_state>* self) {
   return {
-    [=](const event& ev) -> caf::result<void> {
+    [=](const event_batch& batch) -> caf::result<void> {
       auto& st = self->state;
-      st.log.revisions.push_back(ev.revision);
-      st.log.keys.push_back(ev.key);
+      for (auto& ev : batch.events) {
+        st.log.revisions.push_back(ev.revision);
+        st.log.keys.push_back(ev.key);
+      }
       if (st.released)
         return caf::unit;
       st.parked.push_back(self->make_response_promise());
