@@ -460,7 +460,19 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
           result.revision = st.revision->load();
           result.shards = st.shards.size();
           result.durability = to_string(st.mode);
-          rp.deliver(std::move(result));
+          if (!st.persistence) {
+            rp.deliver(std::move(result));
+            return;
+          }
+          self->request(st.persistence, caf::infinite, stats_atom::value)
+            .then(
+              [rp, result](commit_stats& commits) mutable {
+                result.commit_batches = commits.batches;
+                result.commit_changes = commits.changes;
+                result.persistence = std::move(commits.gauges);
+                rp.deliver(std::move(result));
+              },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
         },
         [rp](caf::error& err) mutable { rp.deliver(std::move(err)); }, stats_atom::value);
       return rp;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -209,13 +210,20 @@ struct store_stats {
   uint64_t lock_waiters = 0;
   /// `sync`, `async` or `memory`.
   std::string durability;
+  /// Writes of the persistent layer (one fsync each in `sync` mode) and the changes they
+  /// carried: `commit_changes / commit_batches` is the average group-commit size.
+  uint64_t commit_batches = 0;
+  uint64_t commit_changes = 0;
+  /// The persistent layer's own gauges and counters (RocksDB: compactions, pending compaction
+  /// bytes, write stalls, memtable size, ...), by name.
+  std::map<std::string, uint64_t> persistence;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, store_stats& x) {
   return f(caf::meta::type_name("ooo::storage::store_stats"), x.keys, x.revision, x.shards,
            x.subscribers, x.dropped_events, x.max_lag, x.history, x.locks, x.lock_waiters,
-           x.durability);
+           x.durability, x.commit_batches, x.commit_changes, x.persistence);
 }
 
 /// One key's change as the persistence layer sees it: a new value or a deletion.

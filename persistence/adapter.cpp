@@ -14,6 +14,10 @@ caf::error adapter::load_history(const std::function<void(event&&)>&) {
   return caf::none;
 }
 
+void adapter::gauges(std::map<std::string, uint64_t>&) {
+  // nop
+}
+
 const char* to_string(durability x) {
   switch (x) {
     case durability::memory:

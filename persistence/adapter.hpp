@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,10 @@ public:
 
   /// Calls `sink` for every retained event, oldest first. The default has none.
   virtual caf::error load_history(const std::function<void(event&&)>& sink);
+
+  /// Adds the layer's own gauges and counters to `out`, by name (for `stats` and metrics). The
+  /// default adds none.
+  virtual void gauges(std::map<std::string, uint64_t>& out);
 };
 
 } // namespace ooo::storage

@@ -103,7 +103,12 @@ persistence_actor::behavior_type persistence(persistence_pointer self,
       st.revision->store(last);
       return caf::make_result(std::move(parts), std::move(history));
     },
-    [=](stats_atom) { return self->state.stats; },
+    [=](stats_atom) {
+      auto result = self->state.stats;
+      if (self->state.store)
+        self->state.store->gauges(result.gauges);
+      return result;
+    },
     [=](caf::close_atom) {
       // Commits that raced with close are already in the mailbox ahead of this message and
       // were flushed; whatever is still pending is written before the adapter goes.

@@ -21,11 +21,13 @@ struct commit_stats {
   uint64_t batches = 0;
   /// Changes written; `changes / batches` is the average group size.
   uint64_t changes = 0;
+  /// The adapter's own gauges (see `adapter::gauges`).
+  std::map<std::string, uint64_t> gauges;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, commit_stats& x) {
-  return f(caf::meta::type_name("ooo::storage::commit_stats"), x.batches, x.changes);
+  return f(caf::meta::type_name("ooo::storage::commit_stats"), x.batches, x.changes, x.gauges);
 }
 
 /// The one writer of the persistent layer, and the store's sequencing point: it assigns every

@@ -1,6 +1,7 @@
 #include "persistence/rocksdb_adapter.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
@@ -139,6 +140,31 @@ caf::error rocksdb_adapter::write(const std::vector<change>& batch, uint64_t las
     return failed("write of " + std::to_string(batch.size()) + " change(s) to " + dir_
                   + " failed: " + status.ToString());
   return caf::none;
+}
+
+void rocksdb_adapter::gauges(std::map<std::string, uint64_t>& out) {
+  if (!db_)
+    return;
+  // Integer properties: gauges of the moment.
+  for (auto* name : {"rocksdb.num-running-compactions", "rocksdb.num-running-flushes",
+                     "rocksdb.compaction-pending", "rocksdb.estimate-pending-compaction-bytes",
+                     "rocksdb.actual-delayed-write-rate", "rocksdb.is-write-stopped",
+                     "rocksdb.cur-size-all-mem-tables", "rocksdb.total-sst-files-size",
+                     "rocksdb.estimate-num-keys"}) {
+    uint64_t value = 0;
+    if (db_->GetIntProperty(name, &value))
+      out[name] = value;
+  }
+  // Write stalls since the database opened: RocksDB counts them only in its column family
+  // statistics map.
+  std::map<std::string, std::string> cf;
+  if (db_->GetMapProperty(rocksdb::DB::Properties::kCFStats, &cf)) {
+    for (auto* name : {"io_stalls.total_stop", "io_stalls.total_slowdown"}) {
+      auto i = cf.find(name);
+      if (i != cf.end())
+        out[std::string{"rocksdb."} + name] = std::strtoull(i->second.c_str(), nullptr, 10);
+    }
+  }
 }
 
 caf::error rocksdb_adapter::load(const std::function<void(object&&)>& sink,

@@ -58,6 +58,11 @@ public:
 
   caf::error load_history(const std::function<void(event&&)>& sink) override;
 
+  /// RocksDB's properties that tell whether the disk keeps up: running compactions and
+  /// flushes, pending compaction bytes, the delayed write rate and stop flag, the stall
+  /// counts since open, memtable and SST sizes, the estimated key count.
+  void gauges(std::map<std::string, uint64_t>& out) override;
+
   static constexpr char history_prefix = '\x01';
 
   /// Syncs the write-ahead log (relevant in `async` mode) and closes the database, releasing

@@ -27,6 +27,7 @@ json event(const ooo::storage::event& x) {
   result["op"] = to_string(x.op);
   result["key"] = x.key;
   result["object"] = x.value ? object(*x.value) : json(nullptr);
+  result["unit"] = x.unit;
   return result;
 }
 
@@ -42,6 +43,11 @@ json stats(const store_stats& x) {
   result["history"] = x.history;
   result["locks"] = x.locks;
   result["lock_waiters"] = x.lock_waiters;
+  result["commit_batches"] = x.commit_batches;
+  result["commit_changes"] = x.commit_changes;
+  result["persistence"] = json::object();
+  for (auto& [name, value] : x.persistence)
+    result["persistence"][name] = value;
   return result;
 }
 

@@ -93,6 +93,11 @@ def stats(ctx):
         check(field in st, f"stats lacks {field}: {st}")
     check_eq((st["keys"], st["revision"], st["shards"], st["subscribers"], st["durability"]),
              (2, 2, 2, 0, "sync"), "stats values")
+    # Two sequential writes: two adapter writes of one change each.
+    check_eq((st["commit_batches"], st["commit_changes"]), (2, 2), "group-commit counters")
+    for gauge in ("rocksdb.estimate-pending-compaction-bytes", "rocksdb.is-write-stopped",
+                  "rocksdb.io_stalls.total_stop"):
+        check(gauge in st["persistence"], f"stats lacks the RocksDB gauge {gauge}: {st}")
 
 
 def exit_1_store_errors(ctx):
