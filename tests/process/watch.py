@@ -29,7 +29,8 @@ def watch_receives_events(ctx):
     events = [json.loads(line) for line in out.decode().splitlines()]
     check_eq(len(events), 4, f"events: {events}")
     for ev in events:
-        check_eq(list(ev.keys()), ["revision", "op", "key", "object"], "event fields")
+        check_eq(list(ev.keys()), ["revision", "op", "key", "object", "unit"], "event fields")
+        check_eq(ev["unit"], ev["revision"], "a single-key change is its own unit")
     check_eq([(e["op"], e["key"]) for e in events],
              [("set", "users/1"), ("set", "users/1"), ("del", "users/1"), ("del", "users/0")],
              "ops and keys")
