@@ -284,8 +284,8 @@ caf::expected<std::vector<object>>
 layered::get_n_range(const std::string& pattern, int64_t limit, int64_t from, int64_t to) {
   // The message interface reads a limit of 0 as "all"; the seed's GetNRange refuses it.
   if (limit <= 0)
-    return make_error(errc::invalid_limit,
-                      pattern + ": get_n_range needs a positive limit, got " + std::to_string(limit));
+    return make_error(errc::invalid_limit, pattern + ": get_n_range needs a positive limit, got "
+                                             + std::to_string(limit));
   list_options opts;
   opts.limit = limit;
   opts.created_from = from;
