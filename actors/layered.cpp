@@ -1,6 +1,7 @@
 #include "actors/layered.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 #include "caf/actor_clock.hpp"
 #include "caf/event_based_actor.hpp"
@@ -54,6 +55,36 @@ void watch_handle::stop() {
 
 // -- layered: construction ---------------------------------------------------------------------
 
+/// Shards call the hook on their own threads while `set_before_read` may swap it from any
+/// thread: the function sits behind a `shared_ptr` read and written atomically, so a shard that
+/// is inside the old hook keeps it alive. `present` spares every read the atomic load when no
+/// hook is set.
+struct layered::before_read_slot {
+  using hook = std::function<void(const std::string&)>;
+  std::atomic<bool> present{false};
+  std::shared_ptr<const hook> fn;
+
+  void store(hook x) {
+    auto next = x ? std::make_shared<const hook>(std::move(x)) : nullptr;
+    present.store(next != nullptr);
+    std::atomic_store(&fn, std::move(next));
+  }
+
+  void operator()(const std::string& key) const {
+    if (!present.load(std::memory_order_relaxed))
+      return;
+    if (auto current = std::atomic_load(&fn))
+      (*current)(key);
+  }
+};
+
+options layered::with_replaceable_before_read(options opts) {
+  before_read_ = std::make_shared<before_read_slot>();
+  before_read_->store(std::move(opts.before_read));
+  opts.before_read = [slot = before_read_](const std::string& key) { (*slot)(key); };
+  return opts;
+}
+
 namespace {
 
 store_config make_store_config(layered_config cfg, options opts) {
@@ -75,11 +106,13 @@ layered::layered(layered_config cfg, options opts)
   own_cfg_->set("work-stealing.moderate-poll-attempts", size_t{0});
   own_sys_ = std::make_unique<caf::actor_system>(*own_cfg_);
   sys_ = own_sys_.get();
-  store_ = spawn_store(*sys_, make_store_config(std::move(cfg), std::move(opts)));
+  store_ = spawn_store(*sys_, make_store_config(std::move(cfg),
+                                                with_replaceable_before_read(std::move(opts))));
 }
 
 layered::layered(caf::actor_system& sys, layered_config cfg, options opts) : sys_(&sys) {
-  store_ = spawn_store(*sys_, make_store_config(std::move(cfg), std::move(opts)));
+  store_ = spawn_store(*sys_, make_store_config(std::move(cfg),
+                                                with_replaceable_before_read(std::move(opts))));
 }
 
 layered::~layered() {
@@ -174,11 +207,16 @@ caf::expected<std::string> layered::set(const std::string& key, std::string_view
   return set(key, to_bytes(data));
 }
 
+caf::expected<receipt> layered::push_receipt(const std::string& pattern,
+                                             std::string_view data) {
+  return call<receipt>(push_atom::value, pattern, to_bytes(data));
+}
+
 caf::expected<std::string> layered::push(const std::string& pattern, std::string_view data) {
-  auto result = call<receipt>(push_atom::value, pattern, to_bytes(data));
+  auto result = push_receipt(pattern, data);
   if (!result)
     return result.error();
-  return std::move(result->key);
+  return index_of(*result);
 }
 
 caf::expected<std::string> layered::set_with_meta(const std::string& key, std::string_view data,
@@ -244,11 +282,19 @@ layered::get_n_ascending(const std::string& pattern, int64_t offset, int64_t lim
 
 caf::expected<std::vector<object>>
 layered::get_n_range(const std::string& pattern, int64_t limit, int64_t from, int64_t to) {
+  // The message interface reads a limit of 0 as "all"; the seed's GetNRange refuses it.
+  if (limit <= 0)
+    return make_error(errc::invalid_limit, pattern + ": get_n_range needs a positive limit, got "
+                                             + std::to_string(limit));
   list_options opts;
   opts.limit = limit;
   opts.created_from = from;
   opts.created_to = to;
   return list(pattern, opts);
+}
+
+caf::expected<std::vector<std::string>> layered::keys() {
+  return keys(std::string{});
 }
 
 caf::expected<std::vector<std::string>> layered::keys(const std::string& pattern) {
@@ -257,6 +303,9 @@ caf::expected<std::vector<std::string>> layered::keys(const std::string& pattern
 
 caf::expected<std::vector<std::string>>
 layered::keys_range(const std::string& pattern, int64_t from, int64_t to) {
+  // The message interface also answers an exact key; the seed's KeysRange wants a pattern.
+  if (check_pattern(pattern) == errc::none && !is_glob(pattern))
+    return make_error(errc::glob_required, pattern);
   list_options opts;
   opts.created_from = from;
   opts.created_to = to;
@@ -265,6 +314,12 @@ layered::keys_range(const std::string& pattern, int64_t from, int64_t to) {
 
 caf::expected<store_stats> layered::stats() {
   return call<store_stats>(stats_atom::value);
+}
+
+// -- hooks -------------------------------------------------------------------------------------
+
+void layered::set_before_read(std::function<void(const std::string& key)> hook) {
+  before_read_->store(std::move(hook));
 }
 
 // -- locks -------------------------------------------------------------------------------------

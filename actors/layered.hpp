@@ -100,8 +100,12 @@ public:
   /// means the key must not exist).
   caf::expected<receipt> write(const std::string& key, bytes data, write_options opts = {});
 
-  /// Creates a new key under `pattern` (`users/*`); returns the key.
+  /// Creates a new key under `pattern` (`users/*`); returns its index (the new last segment,
+  /// as the seed's `Push` does): the key is `users/` + the index.
   caf::expected<std::string> push(const std::string& pattern, std::string_view data);
+
+  /// Like `push` with the full answer: the new key, its revision and timestamps.
+  caf::expected<receipt> push_receipt(const std::string& pattern, std::string_view data);
 
   /// Restores a value with given timestamps; returns its index.
   caf::expected<std::string> set_with_meta(const std::string& key, std::string_view data,
@@ -134,21 +138,33 @@ public:
   caf::expected<std::vector<object>> get_n_ascending(const std::string& pattern, int64_t offset,
                                                      int64_t limit);
 
-  /// At most `limit` objects created in [from, to], newest first.
+  /// At most `limit` objects created in [from, to], newest first. As in the seed, `limit`
+  /// must be positive (`invalid_limit` otherwise).
   caf::expected<std::vector<object>> get_n_range(const std::string& pattern, int64_t limit,
                                                  int64_t from, int64_t to);
 
   /// Any list query.
   caf::expected<std::vector<object>> list(const std::string& pattern, list_options opts);
 
+  /// Every key of the store, sorted (the seed's `Keys`).
+  caf::expected<std::vector<std::string>> keys();
+
   /// Matching keys, sorted.
   caf::expected<std::vector<std::string>> keys(const std::string& pattern);
 
-  /// Matching keys created in [from, to], sorted.
+  /// Matching keys created in [from, to], sorted. As in the seed, `pattern` must be a glob
+  /// (`glob_required` otherwise).
   caf::expected<std::vector<std::string>> keys_range(const std::string& pattern, int64_t from,
                                                      int64_t to);
 
   caf::expected<store_stats> stats();
+
+  // -- hooks -----------------------------------------------------------------------------------
+
+  /// Replaces the `before_read` hook while the store runs (the seed's `SetBeforeRead`); null
+  /// removes it. Reads sent after this call returns use the new hook. The hook given in the
+  /// constructor's options is the initial one.
+  void set_before_read(std::function<void(const std::string& key)> hook);
 
   // -- locks -----------------------------------------------------------------------------------
 
@@ -193,6 +209,12 @@ public:
   }
 
 private:
+  /// The current `before_read` hook, shared with the shards that call it.
+  struct before_read_slot;
+
+  /// Routes `opts.before_read` through `before_read_`.
+  options with_replaceable_before_read(options opts);
+
   template <class T, class... Ts>
   caf::expected<T> call(Ts&&... xs);
 
@@ -203,6 +225,7 @@ private:
   /// The token this facade holds for `key`, 0 if none.
   uint64_t token_of(const std::string& key);
 
+  std::shared_ptr<before_read_slot> before_read_;
   std::unique_ptr<caf::actor_system_config> own_cfg_;
   std::unique_ptr<caf::actor_system> own_sys_;
   caf::actor_system* sys_;

@@ -63,11 +63,11 @@ CAF_TEST(many threads call the facade at once) {
         if (!seen || seen->path != shared || to_str(seen->data).front() != 'v')
           fail("get " + shared);
         if (i % 25 == 0) {
-          auto k = store.push("queue/*", value);
-          if (!k)
+          auto r = store.push_receipt("queue/*", value);
+          if (!r)
             fail("push");
           else
-            pushed[t].push_back(*k);
+            pushed[t].push_back(r->key);
         }
       }
     });

@@ -84,9 +84,9 @@ CAF_TEST(a restart reproduces every key and field and the revision counter) {
     CAF_REQUIRE(store->set("users/1", R"({"name":"ada lovelace"})"));
     CAF_REQUIRE(store->set("users/2", "two"));
     CAF_REQUIRE(store->set_with_meta("import/x", "old", 1000, 2000));
-    auto key = store->push("log/*", "entry");
-    CAF_REQUIRE(key);
-    pushed = *key;
+    auto index = store->push("log/*", "entry");
+    CAF_REQUIRE(index);
+    pushed = "log/" + *index;
     CAF_REQUIRE(store->set("gone/1", "x"));
     CAF_REQUIRE(store->del("gone/1"));
     CAF_REQUIRE(store->set("many/1", "x"));
