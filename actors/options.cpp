@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "messages/clock.hpp"
 #include "messages/key.hpp"
 
 namespace ooo::storage {
@@ -18,6 +19,10 @@ bool muted(const options& opts, std::string_view key) {
     if (matches(pattern, key))
       return true;
   return false;
+}
+
+int64_t now(const options& opts) {
+  return opts.clock ? opts.clock() : next_timestamp();
 }
 
 } // namespace ooo::storage

@@ -48,6 +48,10 @@ struct options {
   size_t history_events = 100000;
   /// ... and at most this many bytes of values.
   size_t history_bytes = 64u << 20;
+  /// Where `created`/`updated` timestamps and push keys come from: null is the node's clock
+  /// (`next_timestamp`: wall-clock nanoseconds, never repeating). Tests that must replay a run
+  /// exactly pass a deterministic one; it must never repeat a value either.
+  std::function<int64_t()> clock;
 };
 
 /// What a store is made of (the seed's `LayeredConfig`): the memory layer always, plus an
@@ -58,6 +62,9 @@ struct store_config {
   std::unique_ptr<adapter> persistent;
   /// Reported by `stats`; what the adapter was opened with.
   durability mode = durability::memory;
+  /// The persistence actor gets a thread of its own (an fsync must not stall a scheduler
+  /// worker). A deterministic test turns this off so that its scheduler runs every actor.
+  bool persistence_thread = true;
 };
 
 /// The shard count `opts.shards` resolves to.
@@ -65,5 +72,8 @@ size_t shard_count(const options& opts);
 
 /// True if changes of `key` produce no events (`no_broadcast_keys`).
 bool muted(const options& opts, std::string_view key);
+
+/// The next timestamp of `opts.clock`, or of the node's clock without one.
+int64_t now(const options& opts);
 
 } // namespace ooo::storage

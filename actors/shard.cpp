@@ -14,7 +14,6 @@
 
 #include "actors/key_index.hpp"
 #include "messages/atoms.hpp"
-#include "messages/clock.hpp"
 #include "messages/errc.hpp"
 #include "messages/key.hpp"
 
@@ -311,9 +310,9 @@ private:
       obj.created = opts.created;
       obj.updated = opts.updated;
     } else {
-      auto now = next_timestamp();
-      obj.created = old ? old->created : now;
-      obj.updated = old ? now : 0;
+      auto ts = ooo::storage::now(*opts_);
+      obj.created = old ? old->created : ts;
+      obj.updated = old ? ts : 0;
     }
     obj.path = std::move(key);
     obj.data = std::move(data);

@@ -12,7 +12,6 @@
 #include "actors/event_log.hpp"
 #include "actors/fan_out.hpp"
 #include "actors/shard.hpp"
-#include "messages/clock.hpp"
 #include "messages/errc.hpp"
 #include "messages/key.hpp"
 
@@ -348,7 +347,8 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
   st.mode = cfg->persistent ? cfg->mode : durability::memory;
   if (cfg->persistent) {
     cfg->persistent->retain_history(st.opts->history_events);
-    st.persistence = spawn_persistence(self->system(), std::move(cfg->persistent), st.revision);
+    st.persistence = spawn_persistence(self->system(), std::move(cfg->persistent), st.revision,
+                                       cfg->persistence_thread);
   }
   st.log = spawn_event_log(self->system(), st.opts);
   auto n = shard_count(*st.opts);
@@ -375,7 +375,7 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
       if (auto code = check_push_pattern(pattern); code != errc::none)
         return make_error(code, pattern);
       write_options opts;
-      opts.created = next_timestamp();
+      opts.created = now(*self->state.opts);
       opts.expected_revision = 0;
       auto key = push_key(pattern, opts.created);
       return forward<receipt>(self, key, set_atom::value, key, std::move(data), opts);

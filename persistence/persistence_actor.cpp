@@ -121,9 +121,12 @@ persistence_actor::behavior_type persistence(persistence_pointer self,
 } // namespace
 
 persistence_actor spawn_persistence(caf::actor_system& sys, std::unique_ptr<adapter> store,
-                                    std::shared_ptr<std::atomic<uint64_t>> revision) {
+                                    std::shared_ptr<std::atomic<uint64_t>> revision,
+                                    bool own_thread) {
   // Spawn arguments must be copyable; the actor is the only owner all the same.
   std::shared_ptr<adapter> owned = std::move(store);
+  if (!own_thread)
+    return sys.spawn(persistence, std::move(owned), std::move(revision));
   return sys.spawn<caf::detached>(persistence, std::move(owned), std::move(revision));
 }
 

@@ -51,10 +51,12 @@ using persistence_actor = caf::typed_actor<
   caf::reacts_to<caf::flush_atom>,
   caf::replies_to<caf::close_atom>::with<void>>;
 
-/// Spawns the persistence actor on its own thread (fsync must not stall a scheduler worker).
-/// It owns `store`. `revision` is the store-wide counter: set from disk by `load`, advanced by
+/// Spawns the persistence actor, on its own thread unless `own_thread` is false (fsync must not
+/// stall a scheduler worker; a deterministic test scheduler must run every actor itself). It
+/// owns `store`. `revision` is the store-wide counter: set from disk by `load`, advanced by
 /// every successful commit, read by `stats`.
 persistence_actor spawn_persistence(caf::actor_system& sys, std::unique_ptr<adapter> store,
-                                    std::shared_ptr<std::atomic<uint64_t>> revision);
+                                    std::shared_ptr<std::atomic<uint64_t>> revision,
+                                    bool own_thread = true);
 
 } // namespace ooo::storage

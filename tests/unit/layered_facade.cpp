@@ -11,7 +11,7 @@
 #include "actors/layered.hpp"
 #include "messages/errc.hpp"
 #include "messages/register_types.hpp"
-#include "persistence/faulty_adapter.hpp"
+#include "tests/support/faulty_adapter.hpp"
 #include "tests/unit/store_fixture.hpp"
 #include "tests/unit/value_of.hpp"
 

@@ -17,7 +17,7 @@
 #include <rocksdb/db.h>
 
 #include "messages/errc.hpp"
-#include "persistence/faulty_adapter.hpp"
+#include "tests/support/faulty_adapter.hpp"
 #include "persistence/record_codec.hpp"
 #include "persistence/rocksdb_adapter.hpp"
 

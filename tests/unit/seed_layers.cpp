@@ -35,7 +35,7 @@
 #include "actors/layered.hpp"
 #include "messages/errc.hpp"
 #include "persistence/adapter.hpp"
-#include "persistence/faulty_adapter.hpp"
+#include "tests/support/faulty_adapter.hpp"
 #include "tests/unit/seed_support.hpp"
 
 using namespace ooo::storage;

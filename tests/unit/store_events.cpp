@@ -8,7 +8,7 @@
 
 #include "tests/unit/store_fixture.hpp"
 
-#include "persistence/faulty_adapter.hpp"
+#include "tests/support/faulty_adapter.hpp"
 
 using namespace ooo::storage;
 using namespace ooo::storage::test;

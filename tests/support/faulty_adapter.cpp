@@ -1,4 +1,4 @@
-#include "persistence/faulty_adapter.hpp"
+#include "tests/support/faulty_adapter.hpp"
 
 #include "messages/errc.hpp"
 
