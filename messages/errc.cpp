@@ -1,29 +1,45 @@
 #include "messages/errc.hpp"
 
-#include <array>
 
 namespace ooo::storage {
 
 namespace {
 
-constexpr std::array<const char*, 17> names{{
-  "none", "not_found", "invalid_path", "glob_not_allowed", "glob_required", "invalid_data",
-  "invalid_range", "invalid_limit", "cant_lock_glob", "lock_not_found", "not_active",
-  "persistence_failed", "corrupt_record", "too_large", "conflict", "compacted",
-  "limit_exceeded",
-}};
+struct entry {
+  errc code;
+  const char* name;
+  const char* text;
+};
+
+constexpr entry entries[] = {
+#define OOO_STORAGE_ERRC_ENTRY(name, number, text) {errc::name, #name, text},
+  OOO_STORAGE_ERRC(OOO_STORAGE_ERRC_ENTRY)
+#undef OOO_STORAGE_ERRC_ENTRY
+};
+
+const entry* find(errc x) {
+  for (auto& e : entries)
+    if (e.code == x)
+      return &e;
+  return nullptr;
+}
 
 } // namespace
 
 const char* to_string(errc x) {
-  auto i = static_cast<size_t>(x);
-  return i < names.size() ? names[i] : "unknown";
+  auto e = find(x);
+  return e ? e->name : "unknown";
+}
+
+const char* describe(errc x) {
+  auto e = find(x);
+  return e ? e->text : "an unknown error code";
 }
 
 bool from_string(const std::string& name, errc& x) {
-  for (size_t i = 0; i < names.size(); ++i)
-    if (name == names[i]) {
-      x = static_cast<errc>(i);
+  for (auto& e : entries)
+    if (name == e.name) {
+      x = e.code;
       return true;
     }
   return false;

@@ -9,43 +9,35 @@
 
 namespace ooo::storage {
 
-/// Every way an operation of the store can fail. Registered as the CAF error category
-/// `error_category` so that errors cross nodes and render by name (`not_found`, ...).
+/// Every way an operation of the store can fail, in one list: name, number, meaning. The
+/// numbers cross the wire (an error is its category and number), so an entry keeps its number
+/// forever and new entries go at the end.
+#define OOO_STORAGE_ERRC(X)                                                                   \
+  X(none, 0, "not an error")                                                                  \
+  X(not_found, 1, "the key does not exist")                                                   \
+  X(invalid_path, 2, "the key or pattern breaks the key rules (characters, //, length, empty)") \
+  X(glob_not_allowed, 3, "a pattern (* segment) was given where only an exact key is allowed") \
+  X(glob_required, 4, "an exact key was given where a pattern is required")                   \
+  X(invalid_data, 5, "the value is empty")                                                    \
+  X(invalid_range, 6, "a created-range whose start lies after its end")                       \
+  X(invalid_limit, 7, "a negative or otherwise unusable offset or limit")                     \
+  X(cant_lock_glob, 8, "locks are per key: a pattern cannot be locked")                       \
+  X(lock_not_found, 9, "unlock or a write with a token that does not hold the key's lock")    \
+  X(not_active, 10, "the store is closed or not started yet")                                 \
+  X(persistence_failed, 11, "the persistence layer refused or failed the write")              \
+  X(corrupt_record, 12, "a record on disk does not decode (the detail names the key)")        \
+  X(too_large, 13, "the value is larger than the configured maximum")                         \
+  X(conflict, 14, "compare-and-set lost: the key's revision is not the expected one")         \
+  X(compacted, 15, "the requested revision is older than the retained history")               \
+  X(limit_exceeded, 16, "a configured limit (subscribers, lock waiters, list size) is reached") \
+  X(hook_failed, 17, "a user hook (before_read) threw: the operation did not run")
+
+/// Every way an operation of the store can fail (see `OOO_STORAGE_ERRC`). Registered as the
+/// CAF error category `error_category` so that errors cross nodes and render by name.
 enum class errc : uint8_t {
-  /// Not an error.
-  none = 0,
-  /// The key does not exist.
-  not_found,
-  /// The key or pattern breaks the key rules (characters, `//`, length, empty).
-  invalid_path,
-  /// A pattern (`*` segment) was given where only an exact key is allowed.
-  glob_not_allowed,
-  /// An exact key was given where a pattern is required (`push` needs one ending in `/*`).
-  glob_required,
-  /// The value is empty.
-  invalid_data,
-  /// A created-range whose start lies after its end.
-  invalid_range,
-  /// A negative or otherwise unusable offset/limit.
-  invalid_limit,
-  /// Locks are per key: a pattern cannot be locked.
-  cant_lock_glob,
-  /// Unlock or set_and_unlock with a token that does not hold the key's lock.
-  lock_not_found,
-  /// The store is closed or not started yet.
-  not_active,
-  /// The persistence layer refused or failed the write; memory is unchanged.
-  persistence_failed,
-  /// A record on disk does not decode (the context names the key).
-  corrupt_record,
-  /// The value is larger than the configured maximum.
-  too_large,
-  /// Compare-and-set lost: the key's revision is not the expected one.
-  conflict,
-  /// The requested revision is older than the retained history.
-  compacted,
-  /// A configured limit (subscribers, lock waiters) is reached.
-  limit_exceeded,
+#define OOO_STORAGE_ERRC_ENUM(name, number, text) name = number,
+  OOO_STORAGE_ERRC(OOO_STORAGE_ERRC_ENUM)
+#undef OOO_STORAGE_ERRC_ENUM
 };
 
 /// The atom under which `errc` is registered as an error category.
@@ -53,6 +45,9 @@ constexpr caf::atom_value error_category = caf::atom("ooo");
 
 /// Returns the enumerator's name, e.g. `not_found`.
 const char* to_string(errc x);
+
+/// Returns what the code means, e.g. `the key does not exist`.
+const char* describe(errc x);
 
 /// Parses a name produced by `to_string`; returns false for unknown names.
 bool from_string(const std::string& name, errc& x);
