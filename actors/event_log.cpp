@@ -9,7 +9,7 @@
 
 #include "actors/event_history.hpp"
 #include "actors/hook_call.hpp"
-#include "messages/atoms.hpp"
+#include "actors/protocol.hpp"
 #include "messages/errc.hpp"
 #include "messages/key.hpp"
 #include "messages/object.hpp"
@@ -249,7 +249,8 @@ private:
     sub.cursor = ev.revision;
   }
 
-  /// Sends every subscription's queued events as one batch, unless a unit is half released.
+  /// Sends every subscription's queued events as one batch, and the notices that waited for
+  /// a unit to end, unless a unit is half released.
   void flush() {
     if (unit_open())
       return;
@@ -260,6 +261,12 @@ private:
       send_batch(id, i->second);
     }
     dirty_.clear();
+    // Only where the window still has room: otherwise the next acknowledgement tells.
+    for (auto id : lagging_)
+      if (auto i = subs_.find(id);
+          i != subs_.end() && i->second.in_window() < opts_->watch_window)
+        notify_lag(id, i->second);
+    lagging_.clear();
   }
 
   void send_batch(uint64_t id, subscription& sub) {
@@ -276,8 +283,14 @@ private:
     sub.unacked -= std::min<size_t>(sub.unacked, n);
     if (sub.catching_up) {
       feed(id);
-    } else if (sub.dropped > 0 && sub.outgoing.empty()) {
-      notify_lag(id, sub);
+    } else if (sub.dropped > 0 && sub.outgoing.empty()
+               && sub.in_window() < opts_->watch_window) {
+      // Inside a half-released unit the rest of it is dropped too: tell the subscriber once
+      // the unit is over, so that its resume point never splits it.
+      if (unit_open())
+        lagging_.push_back(id);
+      else
+        notify_lag(id, sub);
     }
   }
 
@@ -324,6 +337,8 @@ private:
   std::unordered_map<uint64_t, subscription> subs_;
   /// Subscriptions with queued events, in the order they got their first one.
   std::vector<uint64_t> dirty_;
+  /// Drop-mode subscriptions whose `lagged` notice waits for the open unit to end.
+  std::vector<uint64_t> lagging_;
   uint64_t last_id_ = 0;
   /// The newest revision released in order.
   uint64_t head_ = 0;

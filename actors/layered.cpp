@@ -169,8 +169,20 @@ uint64_t layered::token_of(const std::string& key) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (tokens_.empty())
     return 0;
-  auto i = tokens_.find(key);
+  auto i = tokens_.find({std::this_thread::get_id(), key});
   return i == tokens_.end() ? 0 : i->second;
+}
+
+void layered::keep_token(const std::string& key, uint64_t token) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  tokens_[{std::this_thread::get_id(), key}] = token;
+}
+
+void layered::drop_token(const std::string& key, uint64_t token) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = tokens_.find({std::this_thread::get_id(), key});
+  if (i != tokens_.end() && i->second == token)
+    tokens_.erase(i);
 }
 
 // -- lifecycle ---------------------------------------------------------------------------------
@@ -193,7 +205,11 @@ bool layered::active() {
 caf::expected<receipt> layered::write(const std::string& key, bytes data, write_options opts) {
   if (opts.token == 0)
     opts.token = token_of(key);
-  return call<receipt>(set_atom::value, key, std::move(data), opts);
+  auto result = call<receipt>(set_atom::value, key, std::move(data), opts);
+  // The lock ran out (its lease): the token is of no use any more.
+  if (!result && opts.token != 0 && is(result.error(), errc::lock_not_found))
+    drop_token(key, opts.token);
+  return result;
 }
 
 caf::expected<std::string> layered::set(const std::string& key, bytes data) {
@@ -224,22 +240,33 @@ caf::expected<std::string> layered::set_with_meta(const std::string& key, std::s
   write_options opts;
   opts.created = created;
   opts.updated = updated;
+  opts.keep_times = true;
   auto result = write(key, to_bytes(data), opts);
   if (!result)
     return result.error();
   return index_of(*result);
 }
 
+namespace {
+
+caf::expected<uint64_t> count_of(caf::expected<deleted> x) {
+  if (!x)
+    return x.error();
+  return x->count;
+}
+
+} // namespace
+
 caf::expected<uint64_t> layered::del(const std::string& key_or_pattern) {
-  return call<uint64_t>(del_atom::value, key_or_pattern);
+  return count_of(call<deleted>(del_atom::value, key_or_pattern));
 }
 
 caf::expected<uint64_t> layered::del_silent(const std::string& key_or_pattern) {
-  return call<uint64_t>(del_silent_atom::value, key_or_pattern);
+  return count_of(call<deleted>(del_silent_atom::value, key_or_pattern));
 }
 
 caf::expected<uint64_t> layered::clear() {
-  return call<uint64_t>(clear_atom::value);
+  return count_of(call<deleted>(clear_atom::value));
 }
 
 // -- reads -------------------------------------------------------------------------------------
@@ -328,8 +355,7 @@ caf::expected<void> layered::lock(const std::string& key) {
   auto token = call<uint64_t>(lock_atom::value, key, uint32_t{0});
   if (!token)
     return token.error();
-  std::lock_guard<std::mutex> guard{mtx_};
-  tokens_[key] = *token;
+  keep_token(key, *token);
   return {};
 }
 
@@ -337,8 +363,7 @@ caf::expected<object> layered::get_and_lock(const std::string& key) {
   auto grant = call<lock_grant>(get_lock_atom::value, key, uint32_t{0});
   if (!grant)
     return grant.error();
-  std::lock_guard<std::mutex> guard{mtx_};
-  tokens_[key] = grant->token;
+  keep_token(key, grant->token);
   return std::move(grant->value);
 }
 
@@ -352,8 +377,7 @@ caf::expected<std::string> layered::set_and_unlock(const std::string& key,
   auto result = write(key, to_bytes(data), opts);
   if (!result)
     return result.error();
-  std::lock_guard<std::mutex> guard{mtx_};
-  tokens_.erase(key);
+  drop_token(key, opts.token);
   return index_of(*result);
 }
 
@@ -362,9 +386,8 @@ caf::expected<void> layered::unlock(const std::string& key) {
   if (token == 0)
     return make_error(errc::lock_not_found, key);
   auto result = call<void>(unlock_atom::value, key, token);
-  std::lock_guard<std::mutex> guard{mtx_};
   // Gone either way: released now, or already released by its lease.
-  tokens_.erase(key);
+  drop_token(key, token);
   return result;
 }
 

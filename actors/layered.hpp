@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -63,9 +65,12 @@ private:
 /// auto newest = store.get_n("users/*", 0, 10);
 /// ```
 ///
-/// `lock(key)` / `unlock(key)` keep the seed's shape: the facade keeps the lock's token, and
-/// `set`, `set_and_unlock` and `unlock` of that key use it. Locks are held by an actor of the
-/// facade: destroying the facade releases them.
+/// `lock(key)` / `unlock(key)` keep the seed's shape. A lock belongs to the thread that took it:
+/// between the facade's threads it is a mutex, as the seed's `Lock` is between goroutines. That
+/// thread's `set`, `set_and_unlock` and `unlock` of the key use the lock's token (the facade
+/// keeps it); another thread's `set` waits for the lock like any writer, and its `unlock` is
+/// `lock_not_found`. Locks are held by an actor of the facade: destroying the facade releases
+/// them.
 class layered {
 public:
   /// A standalone store with an actor system of its own.
@@ -222,8 +227,13 @@ private:
 
   void give_back(std::unique_ptr<caf::scoped_actor> self);
 
-  /// The token this facade holds for `key`, 0 if none.
+  /// The token the calling thread holds for `key`, 0 if none.
   uint64_t token_of(const std::string& key);
+
+  void keep_token(const std::string& key, uint64_t token);
+
+  /// Forgets the calling thread's token for `key`, if it is still `token`.
+  void drop_token(const std::string& key, uint64_t token);
 
   std::shared_ptr<before_read_slot> before_read_;
   std::unique_ptr<caf::actor_system_config> own_cfg_;
@@ -236,7 +246,8 @@ private:
   /// Blocking actors for requests; they also hold this facade's locks, so they live as long
   /// as the facade.
   std::vector<std::unique_ptr<caf::scoped_actor>> idle_;
-  std::unordered_map<std::string, uint64_t> tokens_;
+  /// Lock tokens by the thread holding the lock and the key.
+  std::map<std::pair<std::thread::id, std::string>, uint64_t> tokens_;
   /// Subscriber actors of `watch`, to end those still running when the facade goes; weak, so
   /// that stopped ones do not pile up.
   std::vector<caf::weak_actor_ptr> watchers_;

@@ -1,8 +1,6 @@
 #include "actors/shard.hpp"
 
 #include <algorithm>
-#include <deque>
-#include <functional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -10,10 +8,14 @@
 
 #include "caf/actor_system.hpp"
 #include "caf/event_based_actor.hpp"
-#include "caf/mailbox_element.hpp"
 
+#include "actors/barriers.hpp"
+#include "actors/event_outbox.hpp"
+#include "actors/hook_call.hpp"
 #include "actors/key_index.hpp"
-#include "messages/atoms.hpp"
+#include "actors/key_table.hpp"
+#include "actors/lease_table.hpp"
+#include "actors/protocol.hpp"
 #include "messages/errc.hpp"
 #include "messages/key.hpp"
 
@@ -21,24 +23,15 @@ namespace ooo::storage {
 
 namespace {
 
-/// An operation that had to wait; it re-runs its whole admission check when resumed.
-using task = std::function<void()>;
-
-/// Per-key bookkeeping, present only while a key is locked or has work queued or in flight.
-struct key_state {
-  /// The lock's token; 0 when unlocked.
-  uint64_t token = 0;
-  caf::actor_addr holder;
-  /// A write of this key is at the persistence actor.
-  bool in_flight = false;
-  /// Operations that wait for the lock (writes and lock requests of non-holders).
-  std::deque<task> lock_waiters;
-  /// Operations that arrived while a write was in flight, in arrival order.
-  std::deque<task> commit_waiters;
-
-  bool idle() const {
-    return token == 0 && !in_flight && lock_waiters.empty() && commit_waiters.empty();
-  }
+/// A write on its way to persistence, with what its caller waits for.
+struct pending_write {
+  change what;
+  caf::response_promise promise;
+  /// Release this token's lock once committed (`set_and_unlock`).
+  uint64_t release_token = 0;
+  /// Answer a `del` (a count) rather than a `set` (a receipt).
+  bool is_delete = false;
+  bool silent = false;
 };
 
 class shard : public caf::event_based_actor {
@@ -57,81 +50,74 @@ public:
   }
 
   caf::behavior make_behavior() override {
-    set_down_handler([this](caf::down_msg& msg) {
-      hold_or_run([this, source = msg.source] { on_holder_down(source); });
-    });
+    set_down_handler([this](caf::down_msg& msg) { holder_down(msg.source); });
     return {
+      // -- exact keys (from the router, or directly from a client) ------------------------------
       [this](set_atom, std::string& key, bytes& data, write_options& opts) -> caf::result<receipt> {
-        if (closing_)
-          return make_error(errc::not_active, key);
         if (auto err = check_write(key, data))
           return err;
+        auto who = client();
         auto rp = make_response_promise();
-        hold_or_run([this, key = std::move(key), data = std::move(data), opts, rp]() mutable {
-          do_set(std::move(key), std::move(data), opts, rp);
-        });
+        do_set(next_ticket(), who, std::move(key), std::move(data), opts, rp);
         return caf::delegated<receipt>{};
       },
       [this](caf::get_atom, std::string& key) -> caf::result<object> {
         if (auto err = check_exact(key))
           return err;
+        auto who = client();
         auto rp = make_response_promise();
-        hold_or_run([this, key = std::move(key), rp]() mutable { do_get(key, rp); });
+        do_get(next_ticket(), who, std::move(key), rp);
         return caf::delegated<object>{};
       },
-      [this](del_atom, std::string& key) -> caf::result<uint64_t> {
+      [this](del_atom, std::string& key) -> caf::result<deleted> {
         return del(std::move(key), false);
       },
-      [this](del_silent_atom, std::string& key) -> caf::result<uint64_t> {
+      [this](del_silent_atom, std::string& key) -> caf::result<deleted> {
         return del(std::move(key), true);
       },
       [this](lock_atom, std::string& key, uint32_t lease_ms) -> caf::result<uint64_t> {
-        return lock(std::move(key), lease_ms, false);
+        if (auto err = check_lockable(key))
+          return err;
+        auto who = client();
+        auto rp = make_response_promise();
+        do_lock(next_ticket(), who, std::move(key), lease_ms, false, rp);
+        return caf::delegated<uint64_t>{};
       },
       [this](get_lock_atom, std::string& key, uint32_t lease_ms) -> caf::result<lock_grant> {
         if (auto err = check_lockable(key))
           return err;
-        lock(std::move(key), lease_ms, true);
+        auto who = client();
+        auto rp = make_response_promise();
+        do_lock(next_ticket(), who, std::move(key), lease_ms, true, rp);
         return caf::delegated<lock_grant>{};
       },
       [this](unlock_atom, std::string& key, uint64_t token) -> caf::result<void> {
         if (auto err = check_lockable(key))
           return err;
+        auto who = client();
         auto rp = make_response_promise();
-        hold_or_run([this, key = std::move(key), token, rp]() mutable {
-          auto i = keys_.find(key);
-          if (i == keys_.end() || token == 0 || i->second.token != token) {
-            rp.deliver(make_error(errc::lock_not_found, key));
-            return;
-          }
-          release_lock(key);
-          rp.deliver(caf::unit);
-        });
+        do_unlock(next_ticket(), who, std::move(key), token, rp);
         return caf::delegated<void>{};
       },
-      [this](lease_atom, std::string& key, uint64_t token) {
-        hold_or_run([this, key = std::move(key), token] {
-          auto i = keys_.find(key);
-          if (i != keys_.end() && i->second.token == token)
-            release_lock(key);
-        });
-      },
-      [this](list_atom, std::string& pattern, list_options& opts) -> caf::result<std::vector<object>> {
+      // -- operations over every shard (from the router) ---------------------------------------
+      [this](list_atom, std::string& pattern, list_options& opts, caf::actor_addr& who,
+             uint64_t id) -> caf::result<std::vector<object>> {
         if (closing_)
           return make_error(errc::not_active, pattern);
         auto rp = make_response_promise();
-        hold_or_run([this, pattern = std::move(pattern), opts, rp]() mutable {
-          rp.deliver(list(pattern, opts));
-        });
+        query(id, std::move(who), std::move(pattern), rp,
+              [this, opts, rp](const std::string& p) mutable { rp.deliver(list(p, opts)); });
         return caf::delegated<std::vector<object>>{};
       },
-      [this](keys_atom, std::string& pattern, list_options& opts) -> caf::result<std::vector<std::string>> {
+      [this](keys_atom, std::string& pattern, list_options& opts, caf::actor_addr& who,
+             uint64_t id) -> caf::result<std::vector<std::string>> {
         if (closing_)
           return make_error(errc::not_active, pattern);
         auto rp = make_response_promise();
-        hold_or_run([this, pattern = std::move(pattern), opts, rp]() mutable {
+        query(id, std::move(who), std::move(pattern), rp,
+              [this, opts, rp](const std::string& p) mutable {
           std::vector<std::string> out;
-          index_.keys(pattern, opts.created_from, opts.created_to, out);
+          index_.keys(p, opts.created_from, opts.created_to, out);
           std::sort(out.begin(), out.end());
           if (opts.limit > 0 && out.size() > static_cast<size_t>(opts.limit))
             out.resize(static_cast<size_t>(opts.limit));
@@ -139,80 +125,77 @@ public:
         });
         return caf::delegated<std::vector<std::string>>{};
       },
-      [this](collect_atom, std::string& pattern) -> caf::result<std::vector<std::string>> {
+      [this](prepare_atom, uint64_t id, caf::actor_addr& who,
+             std::string& pattern) -> caf::result<void> {
         if (closing_)
           return make_error(errc::not_active, pattern);
-        frozen_ = true;
-        collect_pattern_ = std::move(pattern);
-        collect_promise_ = make_response_promise();
-        answer_collect_when_quiet();
+        auto rp = make_response_promise();
+        prepare(id, std::move(who), std::move(pattern), rp);
+        return caf::delegated<void>{};
+      },
+      [this](collect_atom, uint64_t id) -> caf::result<std::vector<std::string>> {
+        auto b = barriers_.find(id);
+        if (b == nullptr)
+          return make_error(errc::not_active, "no such glob delete");
+        b->state = barriers::phase::collected;
+        collecting_.emplace_back(id, make_response_promise());
+        answer_collects();
         return caf::delegated<std::vector<std::string>>{};
       },
-      [this](apply_atom, uint64_t first_revision, uint64_t unit, bool silent) -> uint64_t {
-        auto keys = std::move(collected_);
-        collected_.clear();
-        for (auto& key : keys)
-          apply_erase(key, first_revision++, silent, unit);
-        thaw();
-        return keys.size();
+      [this](apply_atom, uint64_t id, uint64_t first_revision, uint64_t unit, bool silent) {
+        return apply_glob(id, first_revision, unit, silent);
       },
-      [this](release_atom) {
-        collected_.clear();
-        thaw();
-      },
+      [this](release_atom, uint64_t id) { end_barrier(id); },
+      // -- lifecycle ---------------------------------------------------------------------------
       [this](load_atom, std::vector<object>& objects) {
+        values_.clear();
+        index_.clear();
         for (auto& obj : objects) {
           index_.insert(obj.path, obj.created);
           auto key = obj.path;
           values_.insert_or_assign(std::move(key), std::move(obj));
         }
       },
-      [this](publish_atom) { publish(); },
-      [this](stats_atom) {
-        store_stats result;
-        result.keys = values_.size();
-        for (auto& [key, ks] : keys_) {
-          result.locks += ks.token != 0 ? 1 : 0;
-          result.lock_waiters += ks.lock_waiters.size();
-        }
-        return result;
-      },
+      [this](start_atom) { closing_ = false; },
       [this](caf::close_atom) -> caf::result<void> {
         closing_ = true;
         close_promise_ = make_response_promise();
-        // Parked operations re-run, see `closing_` and answer `not_active`; operations whose
-        // write is in flight finish normally.
-        auto held = std::move(held_);
-        held_.clear();
-        frozen_ = false;
-        for (auto& t : held)
-          t();
-        std::vector<std::string> locked;
-        for (auto& [key, ks] : keys_)
-          if (!ks.lock_waiters.empty())
-            locked.push_back(key);
-        for (auto& key : locked) {
-          auto waiters = std::move(keys_[key].lock_waiters);
-          for (auto& t : waiters)
-            t();
-        }
-        answer_close_when_quiet();
+        // Parked operations re-run, see `closing_` and answer `not_active`; writes on their way
+        // to persistence finish normally.
+        for (auto& op : keys_.take_all_parked())
+          op.run();
+        for (auto& [id, rp] : collecting_)
+          rp.deliver(make_error(errc::not_active, "the store is closing"));
+        collecting_.clear();
+        barriers_.advance_waiting();
+        answer_close();
         return caf::delegated<void>{};
       },
+      [this](stats_atom) {
+        store_stats result;
+        result.keys = values_.size();
+        result.locks = keys_.locks();
+        result.lock_waiters = keys_.lock_waiters();
+        return result;
+      },
+      // -- to itself ---------------------------------------------------------------------------
+      [this](commit_atom) { send_writes(); },
+      [this](publish_atom) { publish(); },
+      [this](lease_atom) { expire_leases(); },
     };
   }
 
 private:
   // -- admission -------------------------------------------------------------------------------
 
-  /// While a glob delete or clear holds this shard (between `collect` and `apply`/`release`),
-  /// new operations wait in `held_`; otherwise they run now.
-  template <class F>
-  void hold_or_run(F&& f) {
-    if (frozen_)
-      held_.emplace_back(std::forward<F>(f));
-    else
-      f();
+  uint64_t next_ticket() {
+    return ++ticket_;
+  }
+
+  /// Who sent the current message (the router delegates exact-key requests with their sender).
+  /// Call it before `make_response_promise`, which moves the sender out of the message.
+  caf::actor_addr client() {
+    return caf::actor_cast<caf::actor_addr>(current_sender());
   }
 
   caf::error check_exact(const std::string& key) {
@@ -243,52 +226,51 @@ private:
     return {};
   }
 
-  /// The queue an operation on `key` must wait in, or null if it may run now: the lock's
-  /// queue while someone other than `token` holds the lock (only for writers and lockers), else
-  /// the commit queue while a write of the key is in flight.
-  std::deque<task>* queue_for(const std::string& key, bool respects_lock, uint64_t token = 0) {
-    if (keys_.empty())
-      return nullptr;
-    auto i = keys_.find(key);
-    if (i == keys_.end())
-      return nullptr;
-    auto& ks = i->second;
-    if (respects_lock && ks.token != 0 && ks.token != token)
-      return &ks.lock_waiters;
-    return ks.in_flight ? &ks.commit_waiters : nullptr;
-  }
-
-  /// Parks the operation `retry` in `queue` unless the key's lock queue is full, in which case
-  /// the operation fails with `limit_exceeded`.
+  /// True if the op may run now; otherwise it is parked (to re-run `retry` later) or refused.
   template <class F>
-  void park(std::deque<task>& queue, const std::string& key, caf::response_promise& rp,
-            F&& retry) {
-    if (queue.size() >= opts_->max_lock_waiters) {
-      rp.deliver(make_error(errc::limit_exceeded, key + ": too many operations wait for it"));
-      return;
-    }
-    queue.emplace_back(std::forward<F>(retry));
-  }
-
-  void forget_if_idle(const std::string& key) {
-    auto i = keys_.find(key);
-    if (i != keys_.end() && i->second.idle())
-      keys_.erase(i);
-  }
-
-  // -- operations ------------------------------------------------------------------------------
-
-  void do_set(std::string key, bytes data, write_options opts, caf::response_promise rp) {
+  bool admit(const std::string& key, uint64_t ticket, const caf::actor_addr& who, op_class cls,
+             uint64_t token, caf::response_promise& rp, F&& retry) {
     if (closing_) {
       rp.deliver(make_error(errc::not_active, key));
-      return;
+      return false;
     }
-    if (auto queue = queue_for(key, true, opts.token)) {
-      park(*queue, key, rp, [this, key, data = std::move(data), opts, rp]() mutable {
-        do_set(std::move(key), std::move(data), opts, rp);
-      });
-      return;
+    if (!barriers_.empty() && barriers_.blocks(key, who, ticket)) {
+      keys_.park(key, parked_op{ticket, who, cls, token, std::forward<F>(retry)});
+      return false;
     }
+    auto obstacle = keys_.check(key, who, cls, token, ticket);
+    if (obstacle == key_table::obstacle::none)
+      return true;
+    // The limit is on waiters for a lock, not on ops queued behind a write in flight.
+    if (obstacle == key_table::obstacle::locked
+        && keys_.lock_waiters(key) >= opts_->max_lock_waiters) {
+      rp.deliver(make_error(errc::limit_exceeded, key + ": "
+                                                    + std::to_string(opts_->max_lock_waiters)
+                                                    + " operations already wait for its lock"));
+      return false;
+    }
+    keys_.park(key, parked_op{ticket, who, cls, token, std::forward<F>(retry)});
+    return false;
+  }
+
+  /// Runs `before_read` for `key`; on an exception answers `hook_failed` and returns false.
+  bool before_read(const std::string& key, caf::response_promise& rp) {
+    if (!opts_->before_read)
+      return true;
+    auto failure = call_hook("before_read", key, [&] { opts_->before_read(key); });
+    if (failure.empty())
+      return true;
+    rp.deliver(make_error(errc::hook_failed, key + ": before_read threw: " + failure));
+    return false;
+  }
+
+  // -- exact-key operations --------------------------------------------------------------------
+
+  void do_set(uint64_t ticket, caf::actor_addr who, std::string key, bytes data,
+              write_options opts, caf::response_promise rp) {
+    auto retry = [=]() mutable { do_set(ticket, who, key, data, opts, rp); };
+    if (!admit(key, ticket, who, op_class::write, opts.token, rp, retry))
+      return;
     auto i = values_.find(key);
     const object* old = i == values_.end() ? nullptr : &i->second;
     if (opts.expected_revision >= 0) {
@@ -298,15 +280,15 @@ private:
         return;
       }
     }
-    if (opts.unlock) {
-      auto k = keys_.find(key);
-      if (opts.token == 0 || k == keys_.end() || k->second.token != opts.token) {
-        rp.deliver(make_error(errc::lock_not_found, key));
-        return;
-      }
+    // A token is a fence: a write that names one happens only while that token holds the
+    // lock, so a holder whose lease ran out cannot overwrite what others wrote since.
+    if ((opts.unlock || opts.token != 0)
+        && (opts.token == 0 || keys_.token(key) != opts.token)) {
+      rp.deliver(make_error(errc::lock_not_found, key));
+      return;
     }
     object obj;
-    if (opts.created != 0) {
+    if (opts.keep_times) {
       obj.created = opts.created;
       obj.updated = opts.updated;
     } else {
@@ -314,61 +296,47 @@ private:
       obj.created = old ? old->created : ts;
       obj.updated = old ? ts : 0;
     }
-    obj.path = std::move(key);
+    obj.path = key;
     obj.data = std::move(data);
-    auto release_token = opts.unlock ? opts.token : 0;
-    if (!persistence_) {
-      obj.revision = revision_->fetch_add(1) + 1;
-      apply_put(std::move(obj), release_token, rp);
-      return;
-    }
-    auto batch_key = obj.path;
-    begin_commit(batch_key);
-    std::vector<change> batch{change{batch_key, true, obj, !muted(*opts_, batch_key)}};
-    request(persistence_, caf::infinite, commit_atom::value, std::move(batch))
-      .then(
-        [this, obj = std::move(obj), release_token, rp](uint64_t revision) mutable {
-          obj.revision = revision;
-          auto key = obj.path;
-          apply_put(std::move(obj), release_token, rp);
-          end_commit(key);
-        },
-        [this, key = batch_key, rp](caf::error& err) mutable {
-          rp.deliver(std::move(err));
-          end_commit(key);
-        });
+    pending_write w;
+    w.what = change{key, true, std::move(obj), !muted(*opts_, key)};
+    w.promise = std::move(rp);
+    w.release_token = opts.unlock ? opts.token : 0;
+    write(ticket, who, std::move(w));
   }
 
-  void apply_put(object&& obj, uint64_t release_token, caf::response_promise& rp) {
-    receipt result{obj.path, obj.revision, obj.created, obj.updated};
-    auto i = values_.find(obj.path);
-    if (i == values_.end()) {
-      index_.insert(obj.path, obj.created);
-      i = values_.emplace(obj.path, std::move(obj)).first;
-    } else {
-      if (i->second.created != obj.created) {
-        index_.erase(obj.path, i->second.created);
-        index_.insert(obj.path, obj.created);
-      }
-      i->second = std::move(obj);
-    }
-    announce(event_op::set, i->first, i->second.revision, i->second, i->second.revision);
-    if (release_token != 0)
-      release_lock(result.key);
-    rp.deliver(std::move(result));
+  caf::result<deleted> del(std::string key, bool silent) {
+    if (auto err = check_exact(key))
+      return err;
+    auto who = client();
+    auto rp = make_response_promise();
+    do_del(next_ticket(), who, std::move(key), silent, rp);
+    return caf::delegated<deleted>{};
   }
 
-  void do_get(const std::string& key, caf::response_promise& rp) {
-    if (closing_) {
-      rp.deliver(make_error(errc::not_active, key));
+  void do_del(uint64_t ticket, caf::actor_addr who, std::string key, bool silent,
+              caf::response_promise rp) {
+    auto retry = [=]() mutable { do_del(ticket, who, key, silent, rp); };
+    if (!admit(key, ticket, who, op_class::write, 0, rp, retry))
+      return;
+    if (values_.count(key) == 0) {
+      rp.deliver(make_error(errc::not_found, key));
       return;
     }
-    if (auto queue = queue_for(key, false)) {
-      park(*queue, key, rp, [this, key, rp]() mutable { do_get(key, rp); });
+    pending_write w;
+    w.what = change{key, false, object{}, !silent && !muted(*opts_, key)};
+    w.promise = std::move(rp);
+    w.is_delete = true;
+    w.silent = silent;
+    write(ticket, who, std::move(w));
+  }
+
+  void do_get(uint64_t ticket, caf::actor_addr who, std::string key, caf::response_promise rp) {
+    auto retry = [=]() mutable { do_get(ticket, who, key, rp); };
+    if (!admit(key, ticket, who, op_class::read, 0, rp, retry))
       return;
-    }
-    if (opts_->before_read)
-      opts_->before_read(key);
+    if (!before_read(key, rp))
+      return;
     auto i = values_.find(key);
     if (i == values_.end())
       rp.deliver(make_error(errc::not_found, key));
@@ -376,48 +344,180 @@ private:
       rp.deliver(i->second);
   }
 
-  caf::result<uint64_t> del(std::string key, bool silent) {
-    if (auto err = check_exact(key))
-      return err;
-    auto rp = make_response_promise();
-    hold_or_run([this, key = std::move(key), silent, rp]() mutable { do_del(key, silent, rp); });
-    return caf::delegated<uint64_t>{};
-  }
-
-  void do_del(const std::string& key, bool silent, caf::response_promise& rp) {
-    if (closing_) {
-      rp.deliver(make_error(errc::not_active, key));
+  void do_lock(uint64_t ticket, caf::actor_addr who, std::string key, uint32_t lease_ms,
+               bool with_value, caf::response_promise rp) {
+    auto retry = [=]() mutable { do_lock(ticket, who, key, lease_ms, with_value, rp); };
+    if (!admit(key, ticket, who, op_class::lock, 0, rp, retry))
       return;
-    }
-    if (auto queue = queue_for(key, true)) {
-      park(*queue, key, rp, [this, key, silent, rp]() mutable { do_del(key, silent, rp); });
+    if (with_value && !before_read(key, rp))
       return;
-    }
-    if (values_.count(key) == 0) {
+    auto i = values_.find(key);
+    if (with_value && i == values_.end()) {
       rp.deliver(make_error(errc::not_found, key));
       return;
     }
-    if (!persistence_) {
-      apply_erase(key, revision_->fetch_add(1) + 1, silent);
-      rp.deliver(uint64_t{1});
+    auto token = next_token();
+    keys_.take_lock(key, token, who);
+    // One monitor per holder, however many locks it takes: each monitor is an entry at the
+    // holder, and a long-lived holder (a facade) takes millions of locks.
+    if (who && holders_[who]++ == 0)
+      monitor(who);
+    auto lease = lease_ms > 0 ? std::chrono::milliseconds{lease_ms} : opts_->lock_lease;
+    leases_.add(key, token, clock().now() + lease);
+    arm_lease_timer();
+    if (with_value)
+      rp.deliver(lock_grant{token, i->second});
+    else
+      rp.deliver(token);
+  }
+
+  void do_unlock(uint64_t ticket, caf::actor_addr who, std::string key, uint64_t token,
+                 caf::response_promise rp) {
+    auto retry = [=]() mutable { do_unlock(ticket, who, key, token, rp); };
+    if (!admit(key, ticket, who, op_class::unlock, token, rp, retry))
+      return;
+    if (!release_lock(key, token)) {
+      rp.deliver(make_error(errc::lock_not_found, key));
       return;
     }
-    begin_commit(key);
-    std::vector<change> batch{change{key, false, object{}, !silent && !muted(*opts_, key)}};
-    request(persistence_, caf::infinite, commit_atom::value, std::move(batch))
+    rp.deliver(caf::unit);
+    barriers_.advance_waiting();
+  }
+
+  uint64_t next_token() {
+    // Unique per shard and never 0; the actor id makes them differ across shards.
+    return (static_cast<uint64_t>(id()) << 40) | ++last_token_;
+  }
+
+  // -- locks -----------------------------------------------------------------------------------
+
+  /// Releases `key`'s lock if `token` holds it, and everything that waited for it.
+  bool release_lock(const std::string& key, uint64_t token) {
+    auto holder = keys_.release_lock(key, token);
+    if (!holder)
+      return false;
+    leases_.remove(token);
+    if (auto h = holders_.find(holder); h != holders_.end() && --h->second == 0) {
+      demonitor(h->first);
+      holders_.erase(h);
+    }
+    return true;
+  }
+
+  void holder_down(const caf::actor_addr& source) {
+    for (auto& [key, token] : keys_.locks_of(source))
+      release_lock(key, token);
+    barriers_.advance_waiting();
+  }
+
+  /// Keeps one timer message pending for the earliest lease.
+  void arm_lease_timer() {
+    auto next = leases_.next();
+    if (!next || (lease_timer_ && *lease_timer_ <= *next))
+      return;
+    lease_timer_ = *next;
+    auto delay = std::max(caf::actor_clock::duration_type{0}, *next - clock().now());
+    delayed_send(this, delay, lease_atom::value);
+  }
+
+  void expire_leases() {
+    lease_timer_.reset();
+    for (auto& [key, token] : leases_.expire(clock().now()))
+      release_lock(key, token);
+    arm_lease_timer();
+    barriers_.advance_waiting();
+  }
+
+  // -- writes: one persistence commit per mailbox round ----------------------------------------
+
+  void write(uint64_t ticket, const caf::actor_addr& who, pending_write w) {
+    if (!persistence_) {
+      // Memory mode: committed at once, with the next store-wide revision.
+      w.what.value.revision = revision_->fetch_add(1) + 1;
+      std::vector<pending_write> batch;
+      batch.emplace_back(std::move(w));
+      apply_writes(batch);
+      return;
+    }
+    keys_.begin_write(w.what.key, ticket, who);
+    if (writes_.empty())
+      send(this, commit_atom::value);
+    writes_.emplace_back(std::move(w));
+  }
+
+  /// Sends the writes of this round to persistence as one commit.
+  void send_writes() {
+    if (writes_.empty())
+      return;
+    auto batch = std::make_shared<std::vector<pending_write>>(std::move(writes_));
+    writes_.clear();
+    std::vector<change> changes;
+    changes.reserve(batch->size());
+    for (auto& w : *batch)
+      changes.push_back(w.what);
+    ++commits_in_flight_;
+    request(persistence_, caf::infinite, commit_atom::value, std::move(changes))
       .then(
-        [this, key, silent, rp](uint64_t revision) mutable {
-          apply_erase(key, revision, silent);
-          rp.deliver(uint64_t{1});
-          end_commit(key);
+        [this, batch](uint64_t first) {
+          for (auto& w : *batch)
+            w.what.value.revision = first++;
+          apply_writes(*batch);
+          end_writes(*batch);
         },
-        [this, key, rp](caf::error& err) mutable {
-          rp.deliver(std::move(err));
-          end_commit(key);
+        [this, batch](caf::error& err) {
+          for (auto& w : *batch)
+            w.promise.deliver(err);
+          end_writes(*batch);
         });
   }
 
-  void apply_erase(const std::string& key, uint64_t revision, bool silent, uint64_t unit = 0) {
+  void end_writes(const std::vector<pending_write>& batch) {
+    --commits_in_flight_;
+    for (auto& w : batch)
+      keys_.end_write(w.what.key);
+    answer_collects();
+    barriers_.advance_waiting();
+    answer_close();
+  }
+
+  /// Makes committed writes visible: memory, events, hooks, then the answers.
+  void apply_writes(std::vector<pending_write>& batch) {
+    for (auto& w : batch) {
+      if (w.is_delete) {
+        erase(w.what.key, w.what.value.revision, w.silent, w.what.value.revision);
+        continue;
+      }
+      auto& obj = w.what.value;
+      auto i = values_.find(obj.path);
+      if (i == values_.end()) {
+        index_.insert(obj.path, obj.created);
+        i = values_.emplace(obj.path, obj).first;
+      } else {
+        if (i->second.created != obj.created) {
+          index_.erase(obj.path, i->second.created);
+          index_.insert(obj.path, obj.created);
+        }
+        i->second = obj;
+      }
+      announce(event_op::set, i->first, obj.revision, i->second, obj.revision);
+      if (w.release_token != 0)
+        release_lock(w.what.key, w.release_token);
+    }
+    // The seed runs `after_write` before a write returns: with that hook the events go out
+    // now (it runs after them), otherwise with the rest of this mailbox round.
+    if (opts_->after_write)
+      publish();
+    for (auto& w : batch) {
+      if (w.is_delete)
+        w.promise.deliver(deleted{1, w.what.value.revision});
+      else
+        w.promise.deliver(receipt{w.what.key, w.what.value.revision, w.what.value.created,
+                                  w.what.value.updated});
+    }
+  }
+
+  /// Removes `key` as the change of `revision` (part of `unit`) and announces it.
+  void erase(const std::string& key, uint64_t revision, bool silent, uint64_t unit) {
     auto i = values_.find(key);
     if (i == values_.end()) {
       // Cannot happen while the key is held for the commit; the revision still takes its place
@@ -433,142 +533,150 @@ private:
       return;
     }
     old.revision = revision;
-    announce(event_op::del, key, revision, std::move(old), unit == 0 ? revision : unit);
+    announce(event_op::del, key, revision, std::move(old), unit);
   }
 
-  caf::result<uint64_t> lock(std::string key, uint32_t lease_ms, bool with_value) {
-    if (auto err = check_lockable(key))
-      return err;
-    // Before `make_response_promise`, which moves the sender out of the current message.
-    auto holder = current_sender();
-    auto rp = make_response_promise();
-    hold_or_run([this, key = std::move(key), lease_ms, with_value, holder, rp]() mutable {
-      do_lock(key, lease_ms, with_value, holder, rp);
-    });
-    return caf::delegated<uint64_t>{};
+  // -- queries and glob deletes ----------------------------------------------------------------
+
+  /// A list or keys query: answers once the client's earlier ops on covered keys and every
+  /// write in flight that arrived before it are done, then holds the client's later ops on
+  /// covered keys until the router has answered (`release`).
+  template <class F>
+  void query(uint64_t id, caf::actor_addr who, std::string pattern, caf::response_promise rp,
+             F answer) {
+    barriers::entry b;
+    b.id = id;
+    b.what = barriers::kind::query;
+    b.client = who;
+    b.pattern = pattern;
+    b.ticket = next_ticket();
+    b.advance = [this, id, rp, answer]() mutable {
+      auto e = barriers_.find(id);
+      if (closing_) {
+        rp.deliver(make_error(errc::not_active, e->pattern));
+        barriers_.remove(id);
+        return;
+      }
+      if (!query_ready(*e))
+        return;
+      e->state = barriers::phase::ready;
+      answer(e->pattern);
+    };
+    barriers_.add(std::move(b));
+    barriers_.find(id)->advance();
   }
 
-  void do_lock(const std::string& key, uint32_t lease_ms, bool with_value,
-               const caf::strong_actor_ptr& holder, caf::response_promise& rp) {
-    if (closing_) {
-      rp.deliver(make_error(errc::not_active, key));
+  bool query_ready(const barriers::entry& q) {
+    if (barriers_.earlier_of(q.client, q.ticket, q.pattern)
+        || barriers_.collected_overlap(q.pattern))
+      return false;
+    for (auto& [key, e] : keys_.entries()) {
+      if (!barriers::covers(q.pattern, key))
+        continue;
+      if (e.in_flight && e.flight_ticket < q.ticket)
+        return false;
+      for (auto& w : e.queue)
+        if (w.client == q.client && w.ticket < q.ticket)
+          return false;
+    }
+    return true;
+  }
+
+  /// A glob delete's first phase: prepared once the client's earlier ops on covered keys are
+  /// done; from then on the client's later ops on covered keys wait for it.
+  void prepare(uint64_t id, caf::actor_addr who, std::string pattern, caf::response_promise rp) {
+    barriers::entry b;
+    b.id = id;
+    b.what = barriers::kind::glob;
+    b.client = who;
+    b.pattern = std::move(pattern);
+    b.ticket = next_ticket();
+    b.advance = [this, id, rp]() mutable {
+      auto e = barriers_.find(id);
+      if (closing_) {
+        rp.deliver(make_error(errc::not_active, e->pattern));
+        barriers_.remove(id);
+        return;
+      }
+      if (barriers_.earlier_of(e->client, e->ticket, e->pattern))
+        return;
+      for (auto& [key, k] : keys_.entries()) {
+        if (!barriers::covers(e->pattern, key))
+          continue;
+        if (k.in_flight && k.flight_client == e->client && k.flight_ticket < e->ticket)
+          return;
+        for (auto& w : k.queue)
+          if (w.client == e->client && w.ticket < e->ticket)
+            return;
+      }
+      e->state = barriers::phase::ready;
+      rp.deliver(caf::unit);
+    };
+    barriers_.add(std::move(b));
+    barriers_.find(id)->advance();
+  }
+
+  /// Answers each pending `collect` once no write of a covered key is in flight, so that the
+  /// keys it reports are exactly what the following `apply` deletes.
+  void answer_collects() {
+    for (auto i = collecting_.begin(); i != collecting_.end();) {
+      auto b = barriers_.find(i->first);
+      if (b == nullptr) {
+        i = collecting_.erase(i);
+        continue;
+      }
+      bool busy = false;
+      for (auto& [key, e] : keys_.entries())
+        if (e.in_flight && barriers::covers(b->pattern, key)) {
+          busy = true;
+          break;
+        }
+      if (busy) {
+        ++i;
+        continue;
+      }
+      std::vector<std::string> keys;
+      if (b->pattern.empty()) {
+        keys.reserve(values_.size());
+        for (auto& kv : values_)
+          keys.push_back(kv.first);
+      } else {
+        index_.keys(b->pattern, 0, 0, keys);
+      }
+      collected_[i->first] = keys;
+      i->second.deliver(std::move(keys));
+      i = collecting_.erase(i);
+    }
+  }
+
+  /// Deletes what glob `id` collected. Other clients' ops on its keys run again; the client's
+  /// own later ops wait for the router's `release`, which follows its answer.
+  uint64_t apply_glob(uint64_t id, uint64_t first_revision, uint64_t unit, bool silent) {
+    auto keys = std::move(collected_[id]);
+    collected_.erase(id);
+    for (auto& key : keys)
+      erase(key, first_revision++, silent, unit);
+    if (opts_->after_write)
+      publish();
+    if (auto b = barriers_.find(id)) {
+      b->state = barriers::phase::ready;
+      auto pattern = b->pattern;
+      keys_.resume_if([&](const std::string& key) { return barriers::covers(pattern, key); });
+      barriers_.advance_waiting();
+    }
+    return keys.size();
+  }
+
+  /// A query was answered or a glob delete applied or given up: what it held runs now.
+  void end_barrier(uint64_t id) {
+    auto b = barriers_.find(id);
+    if (b == nullptr)
       return;
-    }
-    if (auto queue = queue_for(key, true)) {
-      park(*queue, key, rp, [this, key, lease_ms, with_value, holder, rp]() mutable {
-        do_lock(key, lease_ms, with_value, holder, rp);
-      });
-      return;
-    }
-    auto i = values_.find(key);
-    if (with_value && i == values_.end()) {
-      rp.deliver(make_error(errc::not_found, key));
-      return;
-    }
-    auto token = next_token();
-    auto& ks = keys_[key];
-    ks.token = token;
-    ks.holder = caf::actor_cast<caf::actor_addr>(holder);
-    // One monitor per holder, however many locks it takes: each monitor is an entry at the
-    // holder, and a long-lived holder (a facade) takes millions of locks.
-    if (holder && holders_[ks.holder]++ == 0)
-      monitor(holder);
-    auto lease = lease_ms > 0 ? std::chrono::milliseconds{lease_ms} : opts_->lock_lease;
-    delayed_send(this, lease, lease_atom::value, key, token);
-    if (with_value)
-      rp.deliver(lock_grant{token, i->second});
-    else
-      rp.deliver(token);
-  }
-
-  /// Unlocks `key` and resumes its waiters in arrival order (the first lock request among them
-  /// takes the lock again and the rest park behind it).
-  void release_lock(const std::string& key) {
-    auto i = keys_.find(key);
-    if (i == keys_.end())
-      return;
-    i->second.token = 0;
-    if (auto h = holders_.find(i->second.holder); h != holders_.end() && --h->second == 0) {
-      demonitor(h->first);
-      holders_.erase(h);
-    }
-    i->second.holder = nullptr;
-    auto waiters = std::move(i->second.lock_waiters);
-    i->second.lock_waiters.clear();
-    forget_if_idle(key);
-    for (auto& t : waiters)
-      t();
-  }
-
-  void on_holder_down(const caf::actor_addr& source) {
-    std::vector<std::string> held;
-    for (auto& [key, ks] : keys_)
-      if (ks.token != 0 && ks.holder == source)
-        held.push_back(key);
-    for (auto& key : held)
-      release_lock(key);
-  }
-
-  uint64_t next_token() {
-    // Tokens are unique per shard and never 0; the actor id makes them differ across shards.
-    return (static_cast<uint64_t>(id()) << 40) | ++last_token_;
-  }
-
-  // -- persistence round trips -----------------------------------------------------------------
-
-  void begin_commit(const std::string& key) {
-    keys_[key].in_flight = true;
-    ++in_flight_;
-  }
-
-  /// A write of `key` is answered: resume what waited for it, in arrival order.
-  void end_commit(const std::string& key) {
-    --in_flight_;
-    auto i = keys_.find(key);
-    if (i != keys_.end()) {
-      i->second.in_flight = false;
-      auto waiters = std::move(i->second.commit_waiters);
-      i->second.commit_waiters.clear();
-      forget_if_idle(key);
-      for (auto& t : waiters)
-        t();
-    }
-    answer_collect_when_quiet();
-    answer_close_when_quiet();
-  }
-
-  // -- glob delete and clear -------------------------------------------------------------------
-
-  /// Answers a pending `collect` once no write of this shard is in flight, so that the keys it
-  /// reports are exactly what the following `apply` deletes.
-  void answer_collect_when_quiet() {
-    if (!collect_promise_.pending() || in_flight_ != 0)
-      return;
-    collected_.clear();
-    if (collect_pattern_.empty()) {
-      collected_.reserve(values_.size());
-      for (auto& kv : values_)
-        collected_.push_back(kv.first);
-    } else {
-      index_.keys(collect_pattern_, 0, 0, collected_);
-    }
-    collect_promise_.deliver(collected_);
-    collect_promise_ = caf::response_promise{};
-  }
-
-  void thaw() {
-    frozen_ = false;
-    auto held = std::move(held_);
-    held_.clear();
-    for (auto& t : held)
-      t();
-  }
-
-  void answer_close_when_quiet() {
-    if (close_promise_.pending() && in_flight_ == 0) {
-      close_promise_.deliver(caf::unit);
-      close_promise_ = caf::response_promise{};
-    }
+    auto pattern = b->pattern;
+    barriers_.remove(id);
+    collected_.erase(id);
+    keys_.resume_if([&](const std::string& key) { return barriers::covers(pattern, key); });
+    barriers_.advance_waiting();
   }
 
   // -- reads -----------------------------------------------------------------------------------
@@ -579,55 +687,55 @@ private:
     index_.select(pattern, opts.created_from, opts.created_to, opts.ascending, limit, hits);
     std::vector<object> out;
     out.reserve(hits.size());
-    for (auto* e : hits) {
-      if (opts_->before_read)
-        opts_->before_read(e->second);
+    for (auto* e : hits)
       out.push_back(values_.find(e->second)->second);
-    }
     return out;
   }
 
   // -- events ----------------------------------------------------------------------------------
 
   /// Runs `after_write_op`, queues the change's event (`value`: the new value, or the deleted
-  /// one) and, once the batch is published (see `publish`), `after_write`.
+  /// one) and remembers the key for `after_write` (which runs once the event is published).
   void announce(event_op op, const std::string& key, uint64_t revision, object value,
                 uint64_t unit) {
     if (opts_->after_write_op)
-      opts_->after_write_op(key, op);
+      call_hook("after_write_op", key, [&] { opts_->after_write_op(key, op); });
     if (muted(*opts_, key)) {
       hide(revision);
     } else {
       schedule_publish();
-      outbox_.push_back(event{revision, key, op, std::move(value), unit});
+      outbox_.add(event{revision, key, op, std::move(value), unit});
     }
     if (opts_->after_write)
-      written_.push_back(key);
+      outbox_.written(key);
   }
 
   /// A change without an event still takes its place in the event log's revision order.
   void hide(uint64_t revision) {
     schedule_publish();
-    hidden_.push_back(revision);
+    outbox_.hide(revision);
   }
 
-  /// The first change of a batch asks the shard to publish after what its mailbox holds now,
+  /// The first change of a round asks the shard to publish after what its mailbox holds now,
   /// so that a busy shard sends one message to the event log per round, not per change.
   void schedule_publish() {
-    if (outbox_.empty() && hidden_.empty())
+    if (outbox_.empty())
       send(this, publish_atom::value);
   }
 
   void publish() {
-    if (outbox_.empty() && hidden_.empty())
-      return;
-    send(log_, publish_atom::value, std::move(outbox_), std::move(hidden_));
-    outbox_.clear();
-    hidden_.clear();
+    if (!outbox_.empty())
+      send(log_, publish_atom::value, outbox_.take_events(), outbox_.take_hidden());
     // `after_write` runs once the change's event is sent, as DESIGN.md promises.
-    for (auto& key : written_)
-      opts_->after_write(key);
-    written_.clear();
+    for (auto& key : outbox_.take_written())
+      call_hook("after_write", key, [&] { opts_->after_write(key); });
+  }
+
+  void answer_close() {
+    if (close_promise_.pending() && commits_in_flight_ == 0 && writes_.empty()) {
+      close_promise_.deliver(caf::unit);
+      close_promise_ = caf::response_promise{};
+    }
   }
 
   // -- state -----------------------------------------------------------------------------------
@@ -635,27 +743,28 @@ private:
   std::shared_ptr<const options> opts_;
   persistence_actor persistence_;
   std::shared_ptr<std::atomic<uint64_t>> revision_;
+  caf::actor log_;
 
   std::unordered_map<std::string, object> values_;
   key_index index_;
-  std::unordered_map<std::string, key_state> keys_;
+  key_table keys_;
+  barriers barriers_;
+  lease_table leases_;
+  std::optional<caf::actor_clock::time_point> lease_timer_;
   /// How many locks of this shard each monitored holder has.
   std::unordered_map<caf::actor_addr, size_t> holders_;
-  caf::actor log_;
-  std::vector<event> outbox_;
-  std::vector<uint64_t> hidden_;
-  /// Keys whose `after_write` hook runs after the next `publish`.
-  std::vector<std::string> written_;
+  event_outbox outbox_;
 
-  /// Writes of this shard at the persistence actor.
-  size_t in_flight_ = 0;
+  /// Writes of this round, not yet sent to persistence.
+  std::vector<pending_write> writes_;
+  size_t commits_in_flight_ = 0;
+
+  /// Glob deletes whose `collect` waits for writes in flight, and what each collected.
+  std::vector<std::pair<uint64_t, caf::response_promise>> collecting_;
+  std::unordered_map<uint64_t, std::vector<std::string>> collected_;
+
+  uint64_t ticket_ = 0;
   uint64_t last_token_ = 0;
-
-  bool frozen_ = false;
-  std::deque<task> held_;
-  std::string collect_pattern_;
-  caf::response_promise collect_promise_;
-  std::vector<std::string> collected_;
 
   bool closing_ = false;
   caf::response_promise close_promise_;

@@ -172,12 +172,13 @@ int run(caf::actor_system& sys, const std::string& host, uint16_t port) {
                           {prefix + "/counter", ""}};
   for (auto& s : steps) {
     if (s.data.empty()) {
-      auto n = call<uint64_t>(self, store, del_atom::value, s.key);
+      auto n = call<deleted>(self, store, del_atom::value, s.key);
       if (!n) {
         stop_subscriber();
         return report(sys, "del " + s.key, n.error());
       }
-      std::cout << "del " << s.key << " -> " << *n << " deleted" << std::endl;
+      std::cout << "del " << s.key << " -> " << n->count << " deleted at revision " << n->revision
+                << std::endl;
       continue;
     }
     auto r = call<receipt>(self, store, set_atom::value, s.key, to_bytes(s.data),
@@ -242,7 +243,7 @@ int run(caf::actor_system& sys, const std::string& host, uint16_t port) {
   if (code != exit_unreachable) {
     if (auto res = call<void>(self, store, caf::unsubscribe_atom::value, *id); !res)
       std::cerr << "warning: unsubscribe: " << sys.render(res.error()) << std::endl;
-    if (auto res = call<uint64_t>(self, store, del_atom::value, pattern); !res)
+    if (auto res = call<deleted>(self, store, del_atom::value, pattern); !res)
       std::cerr << "warning: del " << pattern << ": " << sys.render(res.error()) << std::endl;
   }
   stop_subscriber();

@@ -21,13 +21,4 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using active_atom = caf::atom_constant<caf::atom("active")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
 
-// Internal protocol between the store, its shards and the persistence actor.
-using commit_atom = caf::atom_constant<caf::atom("commit")>;
-using collect_atom = caf::atom_constant<caf::atom("collect")>;
-using apply_atom = caf::atom_constant<caf::atom("apply")>;
-using release_atom = caf::atom_constant<caf::atom("release")>;
-using load_atom = caf::atom_constant<caf::atom("load")>;
-using publish_atom = caf::atom_constant<caf::atom("publish")>;
-using lease_atom = caf::atom_constant<caf::atom("lease")>;
-
 } // namespace ooo::storage

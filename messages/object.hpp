@@ -62,12 +62,28 @@ typename Inspector::result_type inspect(Inspector& f, receipt& x) {
            x.updated);
 }
 
+/// What a delete answers: how many keys it deleted, and the revision of its change (for a glob
+/// delete or `clear`, the last revision of its unit); 0 when it deleted nothing.
+struct deleted {
+  uint64_t count = 0;
+  uint64_t revision = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, deleted& x) {
+  return f(caf::meta::type_name("ooo::storage::deleted"), x.count, x.revision);
+}
+
 /// Conditions and metadata of a write. The default is a plain `set`.
 struct write_options {
-  /// Non-zero: restore/import with these timestamps (the seed's `SetWithMeta`).
+  /// With `keep_times`: store these timestamps as given, 0 included (the seed's
+  /// `SetWithMeta`, to restore or import).
   int64_t created = 0;
   int64_t updated = 0;
-  /// The lock token of the caller; required to write a key that the caller has locked.
+  bool keep_times = false;
+  /// The lock token of the caller; required to write a key that the caller has locked. A
+  /// write that names a token that does not hold the key's lock (any more: its lease ran out)
+  /// fails with `lock_not_found` instead of writing.
   uint64_t token = 0;
   /// Release the lock held with `token` once the write commits (`set_and_unlock`).
   bool unlock = false;
@@ -78,8 +94,8 @@ struct write_options {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_options& x) {
-  return f(caf::meta::type_name("ooo::storage::write_options"), x.created, x.updated, x.token,
-           x.unlock, x.expected_revision);
+  return f(caf::meta::type_name("ooo::storage::write_options"), x.created, x.updated,
+           x.keep_times, x.token, x.unlock, x.expected_revision);
 }
 
 /// Which objects (or keys) a list query returns, after matching the pattern.

@@ -9,6 +9,7 @@ namespace ooo::storage {
 void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<object>("ooo::storage::object");
   cfg.add_message_type<receipt>("ooo::storage::receipt");
+  cfg.add_message_type<deleted>("ooo::storage::deleted");
   cfg.add_message_type<write_options>("ooo::storage::write_options");
   cfg.add_message_type<list_options>("ooo::storage::list_options");
   cfg.add_message_type<lock_grant>("ooo::storage::lock_grant");

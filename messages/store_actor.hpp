@@ -23,12 +23,12 @@ namespace ooo::storage {
 /// | get, key                                      | object                |
 /// | list, pattern, list_options                   | vector<object>        |
 /// | keys, pattern, list_options                   | vector<string>        |
-/// | del, key or pattern                           | number deleted        |
-/// | delsilent, key or pattern (no events)         | number deleted        |
+/// | del, key or pattern                           | deleted (count, revision) |
+/// | delsilent, key or pattern (no events)         | deleted               |
 /// | lock, key, lease_ms (0: the default)          | token                 |
 /// | getlock, key, lease_ms                        | lock_grant            |
 /// | unlock, key, token                            | (empty)               |
-/// | clear                                         | number deleted        |
+/// | clear                                         | deleted               |
 /// | subscribe, pattern, subscriber                | subscription id (live)|
 /// | subscribe, pattern, subscriber, options       | subscription id (resume, mode) |
 /// | unsubscribe, subscription id                  | (empty)               |
@@ -46,12 +46,12 @@ using store_actor = caf::typed_actor<
   caf::replies_to<caf::get_atom, std::string>::with<object>,
   caf::replies_to<list_atom, std::string, list_options>::with<std::vector<object>>,
   caf::replies_to<keys_atom, std::string, list_options>::with<std::vector<std::string>>,
-  caf::replies_to<del_atom, std::string>::with<uint64_t>,
-  caf::replies_to<del_silent_atom, std::string>::with<uint64_t>,
+  caf::replies_to<del_atom, std::string>::with<deleted>,
+  caf::replies_to<del_silent_atom, std::string>::with<deleted>,
   caf::replies_to<lock_atom, std::string, uint32_t>::with<uint64_t>,
   caf::replies_to<get_lock_atom, std::string, uint32_t>::with<lock_grant>,
   caf::replies_to<unlock_atom, std::string, uint64_t>::with<void>,
-  caf::replies_to<clear_atom>::with<uint64_t>,
+  caf::replies_to<clear_atom>::with<deleted>,
   caf::replies_to<caf::subscribe_atom, std::string, caf::actor>::with<uint64_t>,
   caf::replies_to<caf::subscribe_atom, std::string, caf::actor, subscribe_options>::with<uint64_t>,
   caf::replies_to<caf::unsubscribe_atom, uint64_t>::with<void>,

@@ -18,6 +18,14 @@ void adapter::gauges(std::map<std::string, uint64_t>&) {
   // nop
 }
 
+caf::error adapter::close() {
+  return caf::none;
+}
+
+caf::error adapter::reopen() {
+  return caf::none;
+}
+
 const char* to_string(durability x) {
   switch (x) {
     case durability::memory:

@@ -60,6 +60,14 @@ public:
   /// Adds the layer's own gauges and counters to `out`, by name (for `stats` and metrics). The
   /// default adds none.
   virtual void gauges(std::map<std::string, uint64_t>& out);
+
+  /// Flushes and releases what the layer holds (a database's directory), so that another
+  /// process may open it; `write` and `load` fail until `reopen`. The default does nothing.
+  virtual caf::error close();
+
+  /// Opens what `close` released, for a store that starts again; nothing if it is open. The
+  /// default does nothing.
+  virtual caf::error reopen();
 };
 
 } // namespace ooo::storage

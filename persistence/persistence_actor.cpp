@@ -20,6 +20,8 @@ struct pending_commit {
 
 struct persistence_state {
   std::shared_ptr<adapter> store;
+  /// False between `close` and the next `load`.
+  bool open = true;
   std::shared_ptr<std::atomic<uint64_t>> revision;
   /// Changes of every pending commit, in arrival order: the next batch.
   std::vector<change> batch;
@@ -42,8 +44,8 @@ void flush(persistence_pointer self) {
   for (auto& ch : st.batch)
     ch.value.revision = next++;
   auto last = next - 1;
-  auto err = st.store ? st.store->write(st.batch, last)
-                      : make_error(errc::not_active, "persistence is closed");
+  auto err = st.open ? st.store->write(st.batch, last)
+                     : make_error(errc::not_active, "persistence is closed");
   st.batch.clear();
   auto waiting = std::move(st.waiting);
   st.waiting.clear();
@@ -85,8 +87,10 @@ persistence_actor::behavior_type persistence(persistence_pointer self,
     [=](load_atom, uint32_t shard_count)
       -> caf::result<std::vector<std::vector<object>>, std::vector<event>> {
       auto& st = self->state;
-      if (!st.store)
-        return make_error(errc::not_active, "persistence is closed");
+      // A store that starts again after `close` opens its layer again.
+      if (auto err = st.store->reopen())
+        return err;
+      st.open = true;
       std::vector<std::vector<object>> parts(shard_count);
       uint64_t last = 0;
       auto err = st.store->load(
@@ -105,15 +109,21 @@ persistence_actor::behavior_type persistence(persistence_pointer self,
     },
     [=](stats_atom) {
       auto result = self->state.stats;
-      if (self->state.store)
+      if (self->state.open)
         self->state.store->gauges(result.gauges);
       return result;
     },
-    [=](caf::close_atom) {
+    [=](caf::close_atom) -> caf::result<void> {
       // Commits that raced with close are already in the mailbox ahead of this message and
-      // were flushed; whatever is still pending is written before the adapter goes.
+      // were flushed; whatever is still pending is written before the adapter closes.
       flush(self);
-      self->state.store.reset();
+      auto& st = self->state;
+      if (!st.open)
+        return caf::unit;
+      st.open = false;
+      if (auto err = st.store->close())
+        return err;
+      return caf::unit;
     },
   };
 }

@@ -15,6 +15,10 @@
 
 namespace ooo::storage {
 
+/// The persistence actor's messages (see `persistence_actor`).
+using commit_atom = caf::atom_constant<caf::atom("commit")>;
+using load_atom = caf::atom_constant<caf::atom("load")>;
+
 /// Counters of the group commit, for `stats` and the benchmarks.
 struct commit_stats {
   /// Adapter writes (one fsync each in `sync` mode).

@@ -78,8 +78,10 @@ rocksdb_adapter::~rocksdb_adapter() {
   static_cast<void>(close());
 }
 
-caf::expected<std::unique_ptr<adapter>> rocksdb_adapter::open(const std::string& dir,
-                                                              durability mode) {
+namespace {
+
+/// Opens (and creates) the database in `dir`, naming the directory in every failure.
+caf::expected<rocksdb::DB*> open_db(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec)
@@ -104,7 +106,27 @@ caf::expected<std::unique_ptr<adapter>> rocksdb_adapter::open(const std::string&
     }
     return failed("cannot open data directory " + dir + ": " + status.ToString());
   }
-  return std::unique_ptr<adapter>{new rocksdb_adapter(dir, mode, db)};
+  return db;
+}
+
+} // namespace
+
+caf::expected<std::unique_ptr<adapter>> rocksdb_adapter::open(const std::string& dir,
+                                                              durability mode) {
+  auto db = open_db(dir);
+  if (!db)
+    return db.error();
+  return std::unique_ptr<adapter>{new rocksdb_adapter(dir, mode, *db)};
+}
+
+caf::error rocksdb_adapter::reopen() {
+  if (db_)
+    return caf::none;
+  auto db = open_db(dir_);
+  if (!db)
+    return db.error();
+  db_.reset(*db);
+  return caf::none;
 }
 
 caf::error rocksdb_adapter::write(const std::vector<change>& batch, uint64_t last_revision) {

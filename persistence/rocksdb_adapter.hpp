@@ -67,8 +67,11 @@ public:
 
   /// Syncs the write-ahead log (relevant in `async` mode) and closes the database, releasing
   /// its lock on the directory. Later calls of `write` or `load` fail with
-  /// `persistence_failed`; calling `close` again does nothing.
-  caf::error close();
+  /// `persistence_failed` until `reopen`; calling `close` again does nothing.
+  caf::error close() override;
+
+  /// Opens the database in the same directory again after `close`.
+  caf::error reopen() override;
 
   /// The data directory.
   const std::string& dir() const noexcept {

@@ -83,7 +83,7 @@ int cmd_keys(session& s, const command_line& cmd) {
 }
 
 int cmd_del(session& s, const command_line& cmd) {
-  auto res = s.call<uint64_t>(del_atom::value, cmd.key);
+  auto res = s.call<deleted>(del_atom::value, cmd.key);
   if (!res)
     return s.report(res.error());
   return ok;

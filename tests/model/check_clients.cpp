@@ -8,14 +8,28 @@ namespace ooo::storage::model {
 
 namespace {
 
-/// The keys an op touches, as a pattern ("" = everything).
+/// The keys an op touches, as a pattern ("" = everything). A push touches only the key it
+/// created.
 std::string scope_of(const op& x) {
+  if (x.kind == op_kind::push && x.ok())
+    return x.written.key;
   return x.kind == op_kind::clear ? std::string{} : x.key;
 }
 
 bool matches_any(const std::vector<std::string>& patterns, const std::string& x) {
   return std::any_of(patterns.begin(), patterns.end(),
                      [&](const std::string& p) { return overlaps(p, x); });
+}
+
+/// A request refused for itself (its input, a hook that refuses it, a full lock queue) took no
+/// effect: it is answered at once, not in its turn.
+bool refused_outright(const op& x) {
+  for (auto code : {errc::hook_failed, errc::invalid_path, errc::invalid_data, errc::invalid_limit,
+                    errc::invalid_range, errc::glob_not_allowed, errc::glob_required,
+                    errc::too_large, errc::cant_lock_glob, errc::limit_exceeded})
+    if (x.failed_with(code))
+      return true;
+  return false;
 }
 
 bool releases_lock(const op& x) {
@@ -77,13 +91,13 @@ void check_context::check_clients() {
     if (!allowed)
       report("unexpected error", describe(x), is_multi_key(x.kind) ? "" : x.key, {x.id});
   }
-  // A lock queue may be full only while someone holds the lock.
+  // A lock queue may be full only while someone (the client itself included) holds the lock.
   for (auto& x : in.ops) {
     if (!x.failed_with(errc::limit_exceeded))
       continue;
     bool held = std::any_of(in.ops.begin(), in.ops.end(), [&](const op& g) {
       return (g.kind == op_kind::lock || g.kind == op_kind::get_lock) && g.key == x.key
-             && g.ok() && g.client != x.client && g.invoke < x.complete;
+             && g.ok() && g.invoke < x.complete;
     });
     if (!held)
       report("limit without a lock", "#" + std::to_string(x.id) + " (" + to_string(x.kind)
@@ -101,18 +115,21 @@ void check_context::check_clients() {
     std::sort(xs.begin(), xs.end(), [](const op* a, const op* b) { return a->seq < b->seq; });
     for (size_t j = 0; j < xs.size(); ++j) {
       auto& b = *xs[j];
-      if (b.complete == 0)
+      // A push that failed never learned its key: nothing to order it against.
+      bool unknown_key = b.kind == op_kind::push && !b.ok();
+      if (b.complete == 0 || refused_outright(b) || unknown_key)
         continue;
       // Only requests still in flight when `b` was sent can have been answered after it.
       for (size_t i = j; i-- > 0 && j - i <= 4096;) {
         auto& a = *xs[i];
-        if (a.complete == 0 || a.complete < b.complete)
+        if (a.complete == 0 || a.complete < b.complete || (a.kind == op_kind::push && !a.ok()))
           continue;
         if (!overlaps(scope_of(a), scope_of(b)))
           continue;
         report("client order", "client " + std::to_string(client) + " sent #" + std::to_string(a.id)
-                                 + " before #" + std::to_string(b.id)
-                                 + " (overlapping keys), but #" + std::to_string(b.id)
+                                 + " (" + to_string(a.kind) + " " + scope_of(a) + ") before #"
+                                 + std::to_string(b.id) + " (" + to_string(b.kind) + " "
+                                 + scope_of(b) + "), but #" + std::to_string(b.id)
                                  + " was answered first",
                is_multi_key(a.kind) ? (is_multi_key(b.kind) ? "" : b.key) : a.key, {a.id, b.id});
       }
@@ -139,8 +156,9 @@ void check_context::check_clients() {
       if (behind) {
         auto other = (any_write && max_write >= max_read) ? by_write : by_read;
         report("client order",
-               "client " + std::to_string(who.first) + " sent #" + std::to_string(other)
-                 + " before #" + std::to_string(p->op) + ", but #" + std::to_string(p->op)
+               "client " + std::to_string(who.first) + " sent #" + std::to_string(other) + " ("
+                 + to_string(get(other).kind) + ") before #" + std::to_string(p->op) + " ("
+                 + to_string(get(p->op).kind) + "), but #" + std::to_string(p->op)
                  + (p->write ? " wrote " : " read ") + p->key + " @"
                  + std::to_string(kv.versions[p->index].revision) + ", older than what #"
                  + std::to_string(other) + " saw or wrote",
@@ -182,7 +200,12 @@ void check_context::check_clients() {
         if (g.kind == op_kind::lock && v.tick <= g.complete)
           continue;
         auto holder = v.writer != 0 && get(v.writer).grant == g.id;
-        if (!holder) {
+        // Glob deletes and `clear` ignore locks, as the seed's do (a design decision).
+        auto administrative = v.writer != 0
+                              && (get(v.writer).kind == op_kind::del_glob
+                                  || get(v.writer).kind == op_kind::del_glob_silent
+                                  || get(v.writer).kind == op_kind::clear);
+        if (!holder && !administrative) {
           report("mutual exclusion", "#" + std::to_string(v.writer) + " changed " + x.key + " @"
                                        + std::to_string(v.revision) + " while #"
                                        + std::to_string(g.id) + " held its lock (used by #"

@@ -204,81 +204,96 @@ void check_context::attribute_deletes() {
   struct del_unit {
     std::vector<size_t> commits; // indices into in.commits
     uint64_t tick = 0;
+    bool claimed = false;
   };
-  std::vector<del_unit> units;
+  std::map<uint64_t, del_unit> units; // by unit (its last revision)
   for (size_t i = 0; i < in.commits.size(); ++i) {
     auto& c = in.commits[i];
     if (c.what.put)
       continue;
-    if (units.empty() || in.commits[units.back().commits.back()].unit != c.unit)
-      units.push_back(del_unit{{}, c.tick});
-    units.back().commits.push_back(i);
+    auto& u = units[c.unit];
+    if (u.commits.empty())
+      u.tick = c.tick;
+    u.commits.push_back(i);
   }
-  std::set<uint64_t> claimed;
-  for (auto& u : units) {
-    auto size = u.commits.size();
+  auto fits = [&](const op& x, const del_unit& u) {
     auto& first = in.commits[u.commits.front()];
-    const op* best = nullptr;
-    for (auto& x : in.ops) {
-      if (claimed.count(x.id) || x.invoke >= u.tick || (x.complete != 0 && x.complete <= u.tick))
-        continue;
-      if (x.complete != 0 && (x.error || x.number != size))
-        continue;
-      bool fits = false;
-      switch (x.kind) {
-        case op_kind::del:
-        case op_kind::del_silent:
-          fits = size == 1 && x.key == first.what.key;
-          break;
-        case op_kind::del_glob:
-        case op_kind::del_glob_silent:
-        case op_kind::clear:
-          fits = std::all_of(u.commits.begin(), u.commits.end(), [&](size_t i) {
-            return covers(x.kind == op_kind::clear ? std::string{} : x.key, in.commits[i].what.key);
-          });
-          break;
-        default:
-          break;
-      }
-      if (fits && is_silent_kind(x.kind)
-          && std::any_of(u.commits.begin(), u.commits.end(),
-                         [&](size_t i) { return in.commits[i].what.visible; }))
-        fits = false;
-      if (!fits)
-        continue;
-      auto end = [](const op& o) { return o.complete == 0 ? UINT64_MAX : o.complete; };
-      if (!best || end(x) < end(*best))
-        best = &x;
+    bool covered = false;
+    switch (x.kind) {
+      case op_kind::del:
+      case op_kind::del_silent:
+        covered = u.commits.size() == 1 && x.key == first.what.key;
+        break;
+      case op_kind::del_glob:
+      case op_kind::del_glob_silent:
+      case op_kind::clear:
+        covered = std::all_of(u.commits.begin(), u.commits.end(), [&](size_t i) {
+          return covers(x.kind == op_kind::clear ? std::string{} : x.key, in.commits[i].what.key);
+        });
+        break;
+      default:
+        break;
     }
-    std::vector<std::string> ks;
-    for (auto i : u.commits)
-      ks.push_back(in.commits[i].what.key);
-    if (!best) {
-      std::string list;
-      for (auto& k : ks)
-        list += (list.empty() ? "" : " ") + k;
-      report("phantom delete", "revisions " + std::to_string(first.revision()) + ".."
-                                 + std::to_string(first.revision() + size - 1) + " deleted "
-                                 + list + ", which no acknowledged delete accounts for",
-             ks.front(), {});
-      continue;
-    }
-    claimed.insert(best->id);
+    if (covered && is_silent_kind(x.kind))
+      covered = std::none_of(u.commits.begin(), u.commits.end(),
+                             [&](size_t i) { return in.commits[i].what.visible; });
+    return covered;
+  };
+  auto claim = [&](const op& x, del_unit& u) {
+    u.claimed = true;
+    auto& first = in.commits[u.commits.front()];
     for (auto i : u.commits) {
       auto& c = in.commits[i];
       auto v = keys[c.what.key].by_revision[c.revision()];
-      keys[c.what.key].versions[v].writer = best->id;
-      positions.push_back(position{best->id, c.what.key, v, true});
+      keys[c.what.key].versions[v].writer = x.id;
+      positions.push_back(position{x.id, c.what.key, v, true});
     }
-    if (is_glob_kind(best->kind))
-      glob_units[best->id] = {first.revision(), first.revision() + size - 1};
-  }
+    if (is_glob_kind(x.kind))
+      glob_units[x.id] = {first.revision(), first.revision() + u.commits.size() - 1};
+  };
+  // An acknowledged delete names its revision: the unit that ends there is its.
   for (auto& x : in.ops) {
     bool deletes = x.kind == op_kind::del || x.kind == op_kind::del_silent || is_glob_kind(x.kind);
-    if (deletes && x.ok() && x.number > 0 && !claimed.count(x.id))
+    if (!deletes || !x.ok() || x.number == 0)
+      continue;
+    auto u = units.find(x.revision);
+    if (u == units.end() || u->second.claimed || u->second.commits.size() != x.number
+        || !fits(x, u->second)) {
       report("lost delete", "#" + std::to_string(x.id) + " was told it deleted "
-                              + std::to_string(x.number) + " but persistence holds no such delete",
-             x.key, {x.id});
+                              + std::to_string(x.number) + " at revision "
+                              + std::to_string(x.revision)
+                              + " but persistence holds no such delete",
+             is_glob_kind(x.kind) ? "" : x.key, {x.id});
+      continue;
+    }
+    claim(x, u->second);
+  }
+  // What no acknowledged delete claims may belong to one that was never answered.
+  for (auto& [unit, u] : units) {
+    if (u.claimed)
+      continue;
+    const op* owner = nullptr;
+    for (auto& x : in.ops) {
+      bool deletes = x.kind == op_kind::del || x.kind == op_kind::del_silent
+                     || is_glob_kind(x.kind);
+      if (deletes && x.complete == 0 && x.invoke < u.tick && fits(x, u)
+          && !glob_units.count(x.id)) {
+        owner = &x;
+        break;
+      }
+    }
+    if (owner) {
+      claim(*owner, u);
+      continue;
+    }
+    auto& first = in.commits[u.commits.front()];
+    std::string list;
+    for (auto i : u.commits)
+      list += (list.empty() ? "" : " ") + in.commits[i].what.key;
+    report("phantom delete", "revisions " + std::to_string(first.revision()) + ".."
+                               + std::to_string(unit) + " deleted " + list
+                               + ", which no acknowledged delete accounts for",
+           first.what.key, {});
   }
 }
 

@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <cstdlib>
+#include <iostream>
 
 #include "tests/model/check_context.hpp"
 
@@ -26,6 +28,29 @@ void check_context::check_events() {
                 + (sub.opts.mode == watch_mode::lossless ? ", lossless" : ", drop") + ")";
     auto fail = [&](const std::string& what, const std::string& key) {
       report("events", name + ": " + what, key, {});
+      // OOO_MODEL_DUMP=1 prints what the failing subscription received, for debugging.
+      if (std::getenv("OOO_MODEL_DUMP") == nullptr)
+        return;
+      size_t b = 0;
+      for (auto& batch : sub.batches) {
+        for (auto& n : sub.notices)
+          if (n.after_batches == b)
+            std::cerr << "  notice dropped " << n.what.dropped << " resume " << n.what.resume_from
+                      << (n.what.ended ? " ended" : "") << " tick " << n.tick << "\n";
+        std::cerr << "  batch " << b++ << " tick " << batch.tick << ":";
+        for (auto& ev : batch.events)
+          std::cerr << " " << ev.revision << "/" << ev.unit;
+        std::cerr << "\n";
+      }
+      for (auto& n : sub.notices)
+        if (n.after_batches >= b)
+          std::cerr << "  notice dropped " << n.what.dropped << " resume " << n.what.resume_from
+                    << (n.what.ended ? " ended" : "") << " tick " << n.tick << "\n";
+      std::cerr << "  visible commits of the pattern:";
+      for (auto& c : in.commits)
+        if (c.what.visible && covers(sub.pattern, c.what.key))
+          std::cerr << " " << c.revision() << "/" << c.unit;
+      std::cerr << "\n";
     };
     if (sub.complete == 0) {
       fail("the subscribe request got no answer", "");

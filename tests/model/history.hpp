@@ -86,6 +86,8 @@ struct op {
   std::vector<std::string> keys_listed;
   /// `del`/`clear`: how many keys; `lock`/`getlock`: the token.
   uint64_t number = 0;
+  /// `del`/`clear`: the revision of the deletion (a glob's unit), 0 if nothing was deleted.
+  uint64_t revision = 0;
 
   bool ok() const {
     return complete != 0 && !error;

@@ -17,13 +17,14 @@ namespace {
 
 /// Prints a failing run: its seed, how to replay it, and the smallest history of each of the
 /// first violations.
-void print_failure(const run_options& ro, const run_result& r, const std::string& replay) {
+void print_failure(const run_options& ro, const run_result& r, const std::string& replay,
+                   size_t show) {
   std::cout << "FAIL " << ro.describe() << "\n";
   std::cout << "  replay: " << replay << "\n";
   size_t shown = 0;
   for (auto& v : r.violations) {
-    if (shown++ == 5) {
-      std::cout << "  ... and " << (r.violations.size() - 5) << " more violation(s)\n";
+    if (shown++ == show) {
+      std::cout << "  ... and " << (r.violations.size() - show) << " more violation(s)\n";
       break;
     }
     std::cout << "  [" << v.rule << "] " << v.detail << "\n";
@@ -49,6 +50,8 @@ int main(int argc, char** argv) {
   int ops = 0;
   double thread_share = 0.25;
   std::string dir;
+  size_t show = 5;
+  app.add_option("--show", show, "violations to print per failing run");
   app.add_option("--seed", seed, "replay this seed only (0: random seeds for --seconds)");
   app.add_option("--seconds", seconds, "how long to run new seeds");
   app.add_option("--mode", mode, "sim (deterministic scheduler), threads, or all")
@@ -84,7 +87,7 @@ int main(int argc, char** argv) {
     auto ro = configure(seed);
     auto r = mode == "threads" ? run_threads(ro, seconds, dir) : run_simulation(ro);
     if (!r.violations.empty()) {
-      print_failure(ro, r, replay_line(mode == "threads" ? "threads" : "sim", seed));
+      print_failure(ro, r, replay_line(mode == "threads" ? "threads" : "sim", seed), show);
       return 1;
     }
     std::cout << "ok " << ro.describe() << ": " << r.input.ops.size() << " requests, "
@@ -107,7 +110,7 @@ int main(int argc, char** argv) {
     requests += r.input.ops.size();
     commits += r.input.commits.size();
     if (!r.violations.empty()) {
-      print_failure(ro, r, replay_line("sim", s));
+      print_failure(ro, r, replay_line("sim", s), show);
       return 1;
     }
   }
@@ -125,7 +128,7 @@ int main(int argc, char** argv) {
     auto r = run_threads(ro, budget, dir);
     ++thread_runs;
     if (!r.violations.empty()) {
-      print_failure(ro, r, replay_line("threads", s) + " --seconds " + std::to_string(budget));
+      print_failure(ro, r, replay_line("threads", s) + " --seconds " + std::to_string(budget), show);
       return 1;
     }
     std::cout << "ok threads " << ro.describe() << ": " << r.input.ops.size() << " requests, "

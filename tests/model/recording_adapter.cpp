@@ -28,4 +28,12 @@ caf::error recording_adapter::load_history(const std::function<void(event&&)>& s
   return inner_->load_history(sink);
 }
 
+caf::error recording_adapter::close() {
+  return inner_->close();
+}
+
+caf::error recording_adapter::reopen() {
+  return inner_->reopen();
+}
+
 } // namespace ooo::storage::model

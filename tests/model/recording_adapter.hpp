@@ -21,6 +21,10 @@ public:
 
   caf::error load_history(const std::function<void(event&&)>& sink) override;
 
+  caf::error close() override;
+
+  caf::error reopen() override;
+
 private:
   std::unique_ptr<adapter> inner_;
   std::shared_ptr<history> log_;

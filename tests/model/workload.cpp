@@ -117,6 +117,7 @@ void send_one(pipeliner_actor* self) {
     } else if (roll < 8) {
       x.wopts.created = 1000 + static_cast<int64_t>(st.rng() % 1000);
       x.wopts.updated = x.wopts.created + 1;
+      x.wopts.keep_times = true;
     }
     auto id = st.log->invoke(x);
     auto value = make_value(id, "");
@@ -151,13 +152,21 @@ void send_one(pipeliner_actor* self) {
       x.kind = op_kind::clear;
       auto id = st.log->invoke(x);
       self->request(store, caf::infinite, clear_atom::value)
-        .then(on_ok<uint64_t>(self, id, [](op& o, uint64_t n) { o.number = n; }), on_error(self, id));
+        .then(on_ok<deleted>(self, id,
+                             [](op& o, deleted& d) {
+                               o.number = d.count;
+                               o.revision = d.revision;
+                             }),
+              on_error(self, id));
     } else {
       x.kind = glob ? (silent ? op_kind::del_glob_silent : op_kind::del_glob)
                     : (silent ? op_kind::del_silent : op_kind::del);
       x.key = glob ? pattern : key;
       auto id = st.log->invoke(x);
-      auto fill = on_ok<uint64_t>(self, id, [](op& o, uint64_t n) { o.number = n; });
+      auto fill = on_ok<deleted>(self, id, [](op& o, deleted& d) {
+        o.number = d.count;
+        o.revision = d.revision;
+      });
       if (silent)
         self->request(store, caf::infinite, del_silent_atom::value, x.key)
           .then(fill, on_error(self, id));
@@ -253,7 +262,10 @@ auto fail_and_cycle(locker_actor* self, uint64_t id) {
   };
 }
 
-/// Writes `key` with the lock of `grant` (and releases it if `unlock`), then continues.
+void unlock(locker_actor* self, const std::string& key, uint64_t grant, uint64_t token);
+
+/// Writes `key` with the lock of `grant` (and releases it if `unlock`), then continues. If the
+/// write fails while the lock is still held, the lock is released before the next cycle.
 void write_locked(locker_actor* self, const std::string& key, uint64_t grant, uint64_t token,
                   bool unlock, std::function<void()> then) {
   auto& st = self->state;
@@ -268,7 +280,13 @@ void write_locked(locker_actor* self, const std::string& key, uint64_t grant, ui
         self->state.log->complete(id, [&](op& o) { o.written = r; });
         then();
       },
-      fail_and_cycle(self, id));
+      [=](caf::error& err) {
+        self->state.log->complete(id, [&](op& o) { o.error = err; });
+        if (token != 0 && !is(err, errc::lock_not_found))
+          ooo::storage::model::unlock(self, key, grant, token);
+        else
+          cycle(self);
+      });
 }
 
 void unlock(locker_actor* self, const std::string& key, uint64_t grant, uint64_t token) {

@@ -143,4 +143,12 @@ caf::error faulty_adapter::load_history(const std::function<void(event&&)>& sink
   return inner_ ? inner_->load_history(sink) : caf::none;
 }
 
+caf::error faulty_adapter::close() {
+  return inner_ ? inner_->close() : caf::none;
+}
+
+caf::error faulty_adapter::reopen() {
+  return inner_ ? inner_->reopen() : caf::none;
+}
+
 } // namespace ooo::storage

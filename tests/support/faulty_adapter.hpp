@@ -108,6 +108,10 @@ public:
 
   caf::error load_history(const std::function<void(event&&)>& sink) override;
 
+  /// Forwarded to the inner adapter.
+  caf::error close() override;
+  caf::error reopen() override;
+
 private:
   std::shared_ptr<controls> ctl_;
   std::unique_ptr<adapter> inner_;

@@ -163,9 +163,8 @@ CAF_TEST(facade locks keep other writers out until unlock) {
   auto pending = other->request(store.handle(), std::chrono::seconds{5}, set_atom::value,
                                 std::string{"acct/1"}, bytes{'o', 't', 'h', 'e', 'r'},
                                 write_options{});
-  // The facade writes with its token, from any thread.
-  std::thread writer{[&] { CAF_CHECK(store.set("acct/1", "90")); }};
-  writer.join();
+  // The thread holding the lock writes with its token.
+  CAF_CHECK(store.set("acct/1", "90"));
   CAF_CHECK_EQUAL(to_str(store.get("acct/1")->data), "90");
   std::this_thread::sleep_for(std::chrono::milliseconds{50});
   CAF_CHECK_EQUAL(to_str(store.get("acct/1")->data), "90");
@@ -184,6 +183,55 @@ CAF_TEST(facade locks keep other writers out until unlock) {
   CAF_CHECK(failed_with(store.unlock("acct/1"), errc::lock_not_found));
   CAF_CHECK(failed_with(store.lock("acct/*"), errc::cant_lock_glob));
   CAF_CHECK_EQUAL(to_str(store.get("acct/1")->data), "80");
+}
+
+CAF_TEST(a facade lock is a mutex between the threads that use it) {
+  layered store{layered_config{}, with_shards(2)};
+  CAF_REQUIRE(store.start());
+  CAF_REQUIRE(store.set("ctr/1", "0"));
+  // The seed's pattern from several threads of one facade: read under the lock, write the
+  // increment and release. Every increment counts only if the lock excludes the others.
+  constexpr int threads = 4;
+  constexpr int rounds = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&] {
+      for (int i = 0; i < rounds; ++i) {
+        auto obj = store.get_and_lock("ctr/1");
+        if (!obj) {
+          ++failures;
+          continue;
+        }
+        auto n = std::stoi(to_str(obj->data));
+        if (!store.set_and_unlock("ctr/1", std::to_string(n + 1)))
+          ++failures;
+      }
+    });
+  for (auto& w : workers)
+    w.join();
+  CAF_CHECK_EQUAL(failures.load(), 0);
+  CAF_CHECK_EQUAL(to_str(value_of(store.get("ctr/1")).data), std::to_string(threads * rounds));
+}
+
+CAF_TEST(another thread of the facade waits for a lock it does not hold) {
+  layered store{layered_config{}, with_shards(2)};
+  CAF_REQUIRE(store.start());
+  CAF_REQUIRE(store.set("doc/1", "a"));
+  CAF_REQUIRE(store.lock("doc/1"));
+  std::atomic<bool> written{false};
+  std::thread other{[&] {
+    CAF_CHECK(failed_with(store.unlock("doc/1"), errc::lock_not_found));
+    CAF_CHECK(store.set("doc/1", "other"));
+    written = true;
+  }};
+  std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  CAF_CHECK(!written.load());
+  CAF_CHECK(store.set("doc/1", "holder"));
+  CAF_REQUIRE(store.unlock("doc/1"));
+  other.join();
+  CAF_CHECK(written.load());
+  CAF_CHECK_EQUAL(to_str(value_of(store.get("doc/1")).data), "other");
 }
 
 CAF_TEST(watch delivers until stopped) {

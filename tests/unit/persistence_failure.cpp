@@ -136,13 +136,14 @@ CAF_TEST(a failed write changes nothing and sends nothing) {
   write_options meta;
   meta.created = 1000;
   meta.updated = 2000;
+  meta.keep_times = true;
   failed(set("users/2", "restored", meta), "set_with_meta of an existing key");
   failed(set("users/8", "restored", meta), "set_with_meta of a new key");
-  failed(ask<uint64_t>(del_atom::value, std::string{"users/3"}), "del");
-  failed(ask<uint64_t>(del_silent_atom::value, std::string{"users/3"}), "del_silent");
-  failed(ask<uint64_t>(del_atom::value, std::string{"users/*"}), "glob del");
-  failed(ask<uint64_t>(del_silent_atom::value, std::string{"users/*"}), "glob del_silent");
-  failed(ask<uint64_t>(clear_atom::value), "clear");
+  failed(ask<deleted>(del_atom::value, std::string{"users/3"}), "del");
+  failed(ask<deleted>(del_silent_atom::value, std::string{"users/3"}), "del_silent");
+  failed(ask<deleted>(del_atom::value, std::string{"users/*"}), "glob del");
+  failed(ask<deleted>(del_silent_atom::value, std::string{"users/*"}), "glob del_silent");
+  failed(ask<deleted>(clear_atom::value), "clear");
   CAF_CHECK_EQUAL(ctl->failed_writes(), 10u);
   CAF_CHECK(failed_with(ask<object>(caf::get_atom::value, std::string{"users/9"}),
                         errc::not_found));
@@ -169,7 +170,7 @@ CAF_TEST(the store works normally after failures) {
   CAF_REQUIRE(obj);
   CAF_CHECK_EQUAL(to_str(obj->data), "kept");
   CAF_CHECK_GREATER(obj->updated, 0);
-  CAF_CHECK_EQUAL(store_fixture::must(ask<uint64_t>(del_atom::value, std::string{"users/*"})), 3u);
+  CAF_CHECK_EQUAL(store_fixture::must(ask<deleted>(del_atom::value, std::string{"users/*"})).count, 3u);
   CAF_CHECK_EQUAL(ctl->records(), 2u);
   CAF_CHECK_EQUAL(revision(), 9u);
 }
@@ -177,7 +178,7 @@ CAF_TEST(the store works normally after failures) {
 CAF_TEST(a glob delete is one batch: one failing key keeps every key) {
   start_and_fill();
   ctl->fail_key("users/2");
-  CAF_CHECK(failed_with(ask<uint64_t>(del_atom::value, std::string{"users/*"}),
+  CAF_CHECK(failed_with(ask<deleted>(del_atom::value, std::string{"users/*"}),
                         errc::persistence_failed));
   auto keys = ask<std::vector<std::string>>(keys_atom::value, std::string{"users/*"},
                                             list_options{});
@@ -186,7 +187,7 @@ CAF_TEST(a glob delete is one batch: one failing key keeps every key) {
   // Writes of other keys are not affected.
   CAF_CHECK(set("users/1", "fine"));
   ctl->clear_fail_key();
-  CAF_CHECK_EQUAL(store_fixture::must(ask<uint64_t>(del_atom::value, std::string{"users/*"})), 3u);
+  CAF_CHECK_EQUAL(store_fixture::must(ask<deleted>(del_atom::value, std::string{"users/*"})).count, 3u);
 }
 
 CAF_TEST(a failing load keeps the store inactive) {

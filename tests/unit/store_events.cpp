@@ -321,8 +321,8 @@ CAF_TEST(silent deletes yield no events) {
   auto log = subscribe("users/*");
   for (auto k : {"users/1", "users/2", "users/3", "users/4"})
     CAF_REQUIRE(set(k, "v"));
-  CAF_CHECK_EQUAL(must(ask<uint64_t>(del_silent_atom::value, std::string{"users/1"})), 1u);
-  CAF_CHECK_EQUAL(must(ask<uint64_t>(del_silent_atom::value, std::string{"users/*"})), 3u);
+  CAF_CHECK_EQUAL(must(ask<deleted>(del_silent_atom::value, std::string{"users/1"})).count, 1u);
+  CAF_CHECK_EQUAL(must(ask<deleted>(del_silent_atom::value, std::string{"users/*"})).count, 3u);
   CAF_CHECK_EQUAL(must(keys("")), strings{});
   CAF_CHECK_EQUAL(log->size(), 4u);
   for (auto& ev : log->snapshot())
@@ -405,7 +405,7 @@ CAF_TEST(clear yields one del event per key) {
     CAF_REQUIRE(set(k, "v"));
   auto two = subscribe("*/*");
   auto one = subscribe("*");
-  CAF_CHECK_EQUAL(must(ask<uint64_t>(clear_atom::value)), 4u);
+  CAF_CHECK_EQUAL(must(ask<deleted>(clear_atom::value)).count, 4u);
   auto evs = describe(two->snapshot());
   std::sort(evs.begin(), evs.end());
   CAF_CHECK_EQUAL(evs, (strings{"del users/1 v", "del users/2 v"}));
@@ -436,7 +436,7 @@ CAF_TEST(a dead subscriber is dropped) {
     CAF_REQUIRE(set("users/" + std::to_string(i), "c"));
   CAF_CHECK_LESS_OR_EQUAL(dead_log->size(), 2u);
   CAF_CHECK_EQUAL(alive->size(), 9u);
-  CAF_CHECK_EQUAL(must(ask<uint64_t>(del_atom::value, std::string{"users/*"})), 9u);
+  CAF_CHECK_EQUAL(must(ask<deleted>(del_atom::value, std::string{"users/*"})).count, 9u);
   CAF_CHECK_EQUAL(alive->size(), 18u);
 }
 

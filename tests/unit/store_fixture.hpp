@@ -253,8 +253,12 @@ struct store_fixture : ::test_coordinator_fixture<test_config> {
     return ask<std::vector<std::string>>(keys_atom::value, pattern, opts);
   }
 
+  /// How many keys `del` deleted.
   caf::expected<uint64_t> del(const std::string& key) {
-    return ask<uint64_t>(del_atom::value, key);
+    auto result = ask<deleted>(del_atom::value, key);
+    if (!result)
+      return result.error();
+    return result->count;
   }
 
   caf::expected<store_stats> stats() {

@@ -120,13 +120,13 @@ CAF_TEST(other keys keep flowing while one is locked) {
 CAF_TEST(deletes and gets of a locked key) {
   auto token = lock(key);
   CAF_REQUIRE(token);
-  auto d = later<uint64_t>("del", del_atom::value, key);
+  auto d = later<deleted>("del", del_atom::value, key);
   drain();
   CAF_CHECK(!d->has_value());
   CAF_CHECK_EQUAL(value_of(key), "v0");
   CAF_REQUIRE(unlock(key, *token));
   CAF_REQUIRE(ok(d));
-  CAF_CHECK_EQUAL(***d, 1u);
+  CAF_CHECK_EQUAL((**d)->count, 1u);
   CAF_CHECK(failed_with(get(key), errc::not_found));
   // A missing key can be locked (to create it).
   auto t2 = lock(key);
@@ -312,7 +312,7 @@ CAF_TEST(close answers writers parked on a lock) {
   CAF_REQUIRE(token);
   auto w = later_set("w", key);
   auto l = later<uint64_t>("lock", lock_atom::value, key, uint32_t{0});
-  auto d = later<uint64_t>("del", del_atom::value, key);
+  auto d = later<deleted>("del", del_atom::value, key);
   drain();
   CAF_CHECK_EQUAL(*answered, strings{});
   auto closed = ask<void>(caf::close_atom::value);
