@@ -120,7 +120,10 @@ public:
                             pattern + ": the store serves at most "
                               + std::to_string(opts_->max_subscribers) + " subscriptions");
         auto id = ++last_id_;
-        monitor(subscriber);
+        // One monitor per subscriber, however many subscriptions it has: each monitor is an
+        // entry at the subscriber, which would otherwise grow with every subscribe.
+        if (watched_[subscriber.address()]++ == 0)
+          monitor(subscriber);
         subscription sub;
         sub.pattern = std::move(pattern);
         sub.courier = spawn(courier, caf::actor_cast<caf::actor>(this), id, subscriber);
@@ -173,6 +176,11 @@ private:
   /// notice, say), then goes.
   sub_iterator drop(sub_iterator i) {
     send(i->second.courier, caf::close_atom::value);
+    auto w = watched_.find(i->second.subscriber.address());
+    if (w != watched_.end() && --w->second == 0) {
+      demonitor(i->second.subscriber);
+      watched_.erase(w);
+    }
     return subs_.erase(i);
   }
 
@@ -335,6 +343,8 @@ private:
 
   std::shared_ptr<const options> opts_;
   std::unordered_map<uint64_t, subscription> subs_;
+  /// How many subscriptions each monitored subscriber has.
+  std::unordered_map<caf::actor_addr, size_t> watched_;
   /// Subscriptions with queued events, in the order they got their first one.
   std::vector<uint64_t> dirty_;
   /// Drop-mode subscriptions whose `lagged` notice waits for the open unit to end.

@@ -167,12 +167,9 @@ caf::result<void> start(store_pointer self) {
     ->request(st.persistence, caf::infinite, load_atom::value,
               static_cast<uint32_t>(st.shards.size()))
     .then(
-      [self, rp](std::vector<std::vector<object>>& parts, std::vector<event>& history) {
-        auto& st = self->state;
-        auto last = st.revision->load();
-        auto kept = static_cast<uint64_t>(st.opts->history_events);
-        caf::anon_send(st.log, load_atom::value, std::move(history),
-                       last > kept ? last - kept : uint64_t{0});
+      [self, rp](std::vector<std::vector<object>>& parts, std::vector<event>& history,
+                 uint64_t compacted) {
+        caf::anon_send(self->state.log, load_atom::value, std::move(history), compacted);
         load_shards(self, std::move(parts), rp);
       },
       [self, rp](caf::error& err) mutable {
@@ -238,7 +235,7 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
   st.revision = std::make_shared<std::atomic<uint64_t>>(0);
   st.mode = cfg->persistent ? cfg->mode : durability::memory;
   if (cfg->persistent) {
-    cfg->persistent->retain_history(st.opts->history_events);
+    cfg->persistent->retain_history(st.opts->history_events, st.opts->history_bytes);
     st.persistence = spawn_persistence(self->system(), std::move(cfg->persistent), st.revision,
                                        cfg->persistence_thread);
   }

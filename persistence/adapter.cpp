@@ -6,11 +6,13 @@ adapter::~adapter() {
   // nop
 }
 
-void adapter::retain_history(uint64_t) {
+void adapter::retain_history(uint64_t, uint64_t) {
   // nop
 }
 
-caf::error adapter::load_history(const std::function<void(event&&)>&) {
+caf::error adapter::load_history(const std::function<void(event&&)>&, uint64_t last_revision,
+                                 uint64_t& compacted) {
+  compacted = last_revision;
   return caf::none;
 }
 

@@ -50,12 +50,15 @@ public:
   virtual caf::error load(const std::function<void(object&&)>& sink,
                           uint64_t& last_revision) = 0;
 
-  /// Keeps, from now on, the events of visible changes of the last `revisions` revisions, so
-  /// that subscribers can resume across a restart (0: keep none). The default keeps none.
-  virtual void retain_history(uint64_t revisions);
+  /// Keeps, from now on, the events of visible changes of the last `revisions` revisions, and
+  /// of those at most `bytes` (the oldest go first), so that subscribers can resume across a
+  /// restart (0 revisions: keep none). The default keeps none.
+  virtual void retain_history(uint64_t revisions, uint64_t bytes);
 
-  /// Calls `sink` for every retained event, oldest first. The default has none.
-  virtual caf::error load_history(const std::function<void(event&&)>& sink);
+  /// Calls `sink` for every retained event, oldest first, and sets `compacted`: every visible
+  /// change after it is among them. The default has none (`compacted` = `last_revision`).
+  virtual caf::error load_history(const std::function<void(event&&)>& sink, uint64_t last_revision,
+                                  uint64_t& compacted);
 
   /// Adds the layer's own gauges and counters to `out`, by name (for `stats` and metrics). The
   /// default adds none.

@@ -85,7 +85,7 @@ persistence_actor::behavior_type persistence(persistence_pointer self,
     },
     [=](caf::flush_atom) { flush(self); },
     [=](load_atom, uint32_t shard_count)
-      -> caf::result<std::vector<std::vector<object>>, std::vector<event>> {
+      -> caf::result<std::vector<std::vector<object>>, std::vector<event>, uint64_t> {
       auto& st = self->state;
       // A store that starts again after `close` opens its layer again.
       if (auto err = st.store->reopen())
@@ -102,10 +102,12 @@ persistence_actor::behavior_type persistence(persistence_pointer self,
       if (err)
         return err;
       std::vector<event> history;
-      if (auto err = st.store->load_history([&](event&& ev) { history.emplace_back(std::move(ev)); }))
+      uint64_t compacted = 0;
+      auto keep = [&](event&& ev) { history.emplace_back(std::move(ev)); };
+      if (auto err = st.store->load_history(keep, last, compacted))
         return err;
       st.revision->store(last);
-      return caf::make_result(std::move(parts), std::move(history));
+      return caf::make_result(std::move(parts), std::move(history), compacted);
     },
     [=](stats_atom) {
       auto result = self->state.stats;

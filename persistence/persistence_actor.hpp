@@ -40,7 +40,7 @@ typename Inspector::result_type inspect(Inspector& f, commit_stats& x) {
 /// | message                          | reply                                              |
 /// |----------------------------------|----------------------------------------------------|
 /// | commit, vector<change>           | revision of the first change (the rest follow +1) |
-/// | load, shard count                | every stored object, partitioned by `shard_of`, and the retained history |
+/// | load, shard count                | every stored object, partitioned by `shard_of`, the retained history and the revision it starts after |
 /// | stats                            | commit_stats                                       |
 /// | close                            | (empty) after the adapter is closed                |
 ///
@@ -50,7 +50,7 @@ typename Inspector::result_type inspect(Inspector& f, commit_stats& x) {
 using persistence_actor = caf::typed_actor<
   caf::replies_to<commit_atom, std::vector<change>>::with<uint64_t>,
   caf::replies_to<load_atom, uint32_t>::with<std::vector<std::vector<object>>,
-                                             std::vector<event>>,
+                                             std::vector<event>, uint64_t>,
   caf::replies_to<stats_atom>::with<commit_stats>,
   caf::reacts_to<caf::flush_atom>,
   caf::replies_to<caf::close_atom>::with<void>>;

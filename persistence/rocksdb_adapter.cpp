@@ -141,16 +141,41 @@ caf::error rocksdb_adapter::write(const std::vector<change>& batch, uint64_t las
     if (!status.ok())
       return failed("cannot batch key '" + x.key + "' for " + dir_ + ": " + status.ToString());
   }
+  // The history: this batch's visible changes go in; what falls out of the window by count or
+  // by size goes out, in the same write. The bookkeeping changes only once the write succeeded.
+  auto retained = retained_;
+  auto retained_bytes = retained_bytes_;
+  auto trimmed = trimmed_;
   if (history_ > 0) {
     auto units = unit_ends(batch);
     for (size_t i = 0; i < batch.size(); ++i) {
       auto& x = batch[i];
       auto revision = x.value.revision;
-      if (x.visible && !wb.Put(history_key(revision), encode_history(x, units[i])).ok())
-        return failed("cannot batch history record " + std::to_string(revision) + " for " + dir_);
+      if (x.visible) {
+        auto entry = encode_history(x, units[i]);
+        if (!wb.Put(history_key(revision), entry).ok())
+          return failed("cannot batch history record " + std::to_string(revision) + " for "
+                        + dir_);
+        retained.emplace_back(revision, entry.size());
+        retained_bytes += entry.size();
+      }
       if (revision > history_ && !wb.Delete(history_key(revision - history_)).ok())
         return failed("cannot batch history trim for " + dir_);
+      while (!retained.empty() && retained.front().first + history_ <= revision) {
+        retained_bytes -= retained.front().second;
+        retained.pop_front();
+      }
     }
+    auto trimmed_before = trimmed;
+    while (!retained.empty() && retained_bytes > history_bytes_) {
+      trimmed = retained.front().first;
+      retained_bytes -= retained.front().second;
+      if (!wb.Delete(history_key(trimmed)).ok())
+        return failed("cannot batch history trim for " + dir_);
+      retained.pop_front();
+    }
+    if (trimmed != trimmed_before && !wb.Put(to_slice(trim_key), encode_meta(trimmed)).ok())
+      return failed("cannot batch the history trim record for " + dir_);
   }
   auto status = wb.Put(to_slice(meta_key), encode_meta(last_revision));
   if (!status.ok())
@@ -161,6 +186,9 @@ caf::error rocksdb_adapter::write(const std::vector<change>& batch, uint64_t las
   if (!status.ok())
     return failed("write of " + std::to_string(batch.size()) + " change(s) to " + dir_
                   + " failed: " + status.ToString());
+  retained_ = std::move(retained);
+  retained_bytes_ = retained_bytes;
+  trimmed_ = trimmed;
   return caf::none;
 }
 
@@ -208,6 +236,13 @@ caf::error rocksdb_adapter::load(const std::function<void(object&&)>& sink,
       meta_revision = *revision;
       continue;
     }
+    if (key == trim_key) {
+      auto revision = decode_meta(to_view(it->value()));
+      if (!revision)
+        return in_dir(revision.error(), std::string_view{"metadata record"}.size(), dir_);
+      trimmed_ = *revision;
+      continue;
+    }
     if (!key.empty() && key.front() == history_prefix)
       continue;
     auto prefix_size = std::string_view{"record ''"}.size() + printable_key(key).size();
@@ -227,34 +262,82 @@ caf::error rocksdb_adapter::load(const std::function<void(object&&)>& sink,
   return caf::none;
 }
 
-void rocksdb_adapter::retain_history(uint64_t revisions) {
+void rocksdb_adapter::retain_history(uint64_t revisions, uint64_t bytes) {
   history_ = revisions;
+  history_bytes_ = bytes;
 }
 
-caf::error rocksdb_adapter::load_history(const std::function<void(event&&)>& sink) {
+caf::error rocksdb_adapter::load_history(const std::function<void(event&&)>& sink,
+                                         uint64_t last_revision, uint64_t& compacted) {
   if (!db_)
     return failed("data directory " + dir_ + " is closed");
+  // What may be gone: older than the window, or trimmed for size.
+  compacted = std::max(last_revision > history_ ? last_revision - history_ : uint64_t{0},
+                       trimmed_);
   rocksdb::ReadOptions options;
   options.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(options)};
-  for (it->Seek(rocksdb::Slice{&history_prefix, 1});
-       it->Valid() && it->key().size() > 0 && it->key()[0] == history_prefix; it->Next()) {
-    auto key = to_view(it->key());
-    if (key.size() != 9)
-      return make_error(errc::corrupt_record, "history key '" + printable_key(key) + "' in "
-                                                + dir_ + ": not 9 bytes");
-    uint64_t revision = 0;
-    for (size_t i = 1; i < 9; ++i)
-      revision = (revision << 8) | static_cast<unsigned char>(key[i]);
-    auto ev = decode_history(revision, to_view(it->value()));
+  auto each_entry = [&](auto&& f) -> caf::error {
+    std::unique_ptr<rocksdb::Iterator> it{db_->NewIterator(options)};
+    for (it->Seek(rocksdb::Slice{&history_prefix, 1});
+         it->Valid() && it->key().size() > 0 && it->key()[0] == history_prefix; it->Next()) {
+      auto key = to_view(it->key());
+      if (key.size() != 9)
+        return make_error(errc::corrupt_record, "history key '" + printable_key(key) + "' in "
+                                                  + dir_ + ": not 9 bytes");
+      uint64_t revision = 0;
+      for (size_t i = 1; i < 9; ++i)
+        revision = (revision << 8) | static_cast<unsigned char>(key[i]);
+      if (auto err = f(revision, to_view(it->value())))
+        return err;
+    }
+    auto status = it->status();
+    if (!status.ok())
+      return failed("reading the history in " + dir_ + " failed: " + status.ToString());
+    return caf::none;
+  };
+  // First the sizes: what exceeds the bounds (entries of an earlier run with a larger window)
+  // goes now, so that only what is retained is loaded.
+  std::vector<std::pair<uint64_t, uint64_t>> entries;
+  auto err = each_entry([&](uint64_t revision, std::string_view value) -> caf::error {
+    entries.emplace_back(revision, value.size());
+    return caf::none;
+  });
+  if (err)
+    return err;
+  uint64_t bytes = 0;
+  for (auto& [revision, size] : entries)
+    if (revision > compacted)
+      bytes += size;
+  rocksdb::WriteBatch stale;
+  retained_.clear();
+  for (auto& [revision, size] : entries) {
+    if (revision > compacted && (history_bytes_ == 0 || bytes <= history_bytes_)) {
+      retained_.emplace_back(revision, size);
+      continue;
+    }
+    if (revision > compacted) {
+      bytes -= size;
+      compacted = revision;
+      trimmed_ = revision;
+    }
+    stale.Delete(history_key(revision));
+  }
+  retained_bytes_ = bytes;
+  if (stale.Count() > 0) {
+    stale.Put(to_slice(trim_key), encode_meta(trimmed_));
+    auto status = db_->Write(rocksdb::WriteOptions{}, &stale);
+    if (!status.ok())
+      return failed("trimming the history in " + dir_ + " failed: " + status.ToString());
+  }
+  return each_entry([&](uint64_t revision, std::string_view value) -> caf::error {
+    if (revision <= compacted)
+      return caf::none;
+    auto ev = decode_history(revision, value);
     if (!ev)
       return make_error(errc::corrupt_record, render(ev.error()) + " in " + dir_);
     sink(std::move(*ev));
-  }
-  auto status = it->status();
-  if (!status.ok())
-    return failed("reading the history in " + dir_ + " failed: " + status.ToString());
-  return caf::none;
+    return caf::none;
+  });
 }
 
 caf::error rocksdb_adapter::close() {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -53,10 +54,16 @@ public:
   /// History entries live under `history_prefix` + the revision as 8 big-endian bytes, which
   /// sorts them by revision and apart from every store key (those start with [A-Za-z0-9]).
   /// Each batch writes the entries of its visible changes and deletes those that fall out of
-  /// the window, in the same atomic write.
-  void retain_history(uint64_t revisions) override;
+  /// the window (by count, or the oldest while the entries' bytes exceed the bound), in the
+  /// same atomic write; a trim by bytes also records how far it went (`trim_key`), so that a
+  /// restart knows which resume points are gone.
+  void retain_history(uint64_t revisions, uint64_t bytes) override;
 
-  caf::error load_history(const std::function<void(event&&)>& sink) override;
+  caf::error load_history(const std::function<void(event&&)>& sink, uint64_t last_revision,
+                          uint64_t& compacted) override;
+
+  /// The key of the record holding the revision through which the history was trimmed by size.
+  static constexpr std::string_view trim_key{"\0trim", 5};
 
   /// RocksDB's properties that tell whether the disk keeps up: running compactions and
   /// flushes, pending compaction bytes, the delayed write rate and stop flag, the stall
@@ -89,8 +96,15 @@ private:
   std::string dir_;
   durability mode_;
   std::unique_ptr<rocksdb::DB> db_;
-  /// Revisions of history to keep (see `retain_history`).
+  /// Revisions of history to keep, and bytes (see `retain_history`).
   uint64_t history_ = 0;
+  uint64_t history_bytes_ = 0;
+  /// The retained entries (revision, size in bytes), oldest first, and their total size; known
+  /// after `load_history`.
+  std::deque<std::pair<uint64_t, uint64_t>> retained_;
+  uint64_t retained_bytes_ = 0;
+  /// Every history entry through this revision was trimmed for size.
+  uint64_t trimmed_ = 0;
 };
 
 } // namespace ooo::storage

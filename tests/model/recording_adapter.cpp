@@ -20,12 +20,13 @@ caf::error recording_adapter::load(const std::function<void(object&&)>& sink,
   return inner_->load(sink, last_revision);
 }
 
-void recording_adapter::retain_history(uint64_t revisions) {
-  inner_->retain_history(revisions);
+void recording_adapter::retain_history(uint64_t revisions, uint64_t bytes) {
+  inner_->retain_history(revisions, bytes);
 }
 
-caf::error recording_adapter::load_history(const std::function<void(event&&)>& sink) {
-  return inner_->load_history(sink);
+caf::error recording_adapter::load_history(const std::function<void(event&&)>& sink,
+                                           uint64_t last_revision, uint64_t& compacted) {
+  return inner_->load_history(sink, last_revision, compacted);
 }
 
 caf::error recording_adapter::close() {

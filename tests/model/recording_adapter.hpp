@@ -17,9 +17,10 @@ public:
 
   caf::error load(const std::function<void(object&&)>& sink, uint64_t& last_revision) override;
 
-  void retain_history(uint64_t revisions) override;
+  void retain_history(uint64_t revisions, uint64_t bytes) override;
 
-  caf::error load_history(const std::function<void(event&&)>& sink) override;
+  caf::error load_history(const std::function<void(event&&)>& sink, uint64_t last_revision,
+                          uint64_t& compacted) override;
 
   caf::error close() override;
 

@@ -134,13 +134,16 @@ caf::error faulty_adapter::load(const std::function<void(object&&)>& sink,
   return caf::none;
 }
 
-void faulty_adapter::retain_history(uint64_t revisions) {
+void faulty_adapter::retain_history(uint64_t revisions, uint64_t bytes) {
   if (inner_)
-    inner_->retain_history(revisions);
+    inner_->retain_history(revisions, bytes);
 }
 
-caf::error faulty_adapter::load_history(const std::function<void(event&&)>& sink) {
-  return inner_ ? inner_->load_history(sink) : caf::none;
+caf::error faulty_adapter::load_history(const std::function<void(event&&)>& sink,
+                                        uint64_t last_revision, uint64_t& compacted) {
+  if (inner_)
+    return inner_->load_history(sink, last_revision, compacted);
+  return adapter::load_history(sink, last_revision, compacted);
 }
 
 caf::error faulty_adapter::close() {

@@ -104,9 +104,10 @@ public:
   caf::error load(const std::function<void(object&&)>& sink, uint64_t& last_revision) override;
 
   /// Forwarded to the inner adapter; without one there is no history.
-  void retain_history(uint64_t revisions) override;
+  void retain_history(uint64_t revisions, uint64_t bytes) override;
 
-  caf::error load_history(const std::function<void(event&&)>& sink) override;
+  caf::error load_history(const std::function<void(event&&)>& sink, uint64_t last_revision,
+                          uint64_t& compacted) override;
 
   /// Forwarded to the inner adapter.
   caf::error close() override;

@@ -51,14 +51,19 @@ caf::error memory_disk_adapter::load(const std::function<void(object&&)>& sink,
   return caf::none;
 }
 
-void memory_disk_adapter::retain_history(uint64_t revisions) {
+void memory_disk_adapter::retain_history(uint64_t revisions, uint64_t) {
+  // Bounded by count only: a test disk holds little.
   std::lock_guard<std::mutex> guard{disk_->mtx};
   disk_->retain = revisions;
 }
 
-caf::error memory_disk_adapter::load_history(const std::function<void(event&&)>& sink) {
+caf::error memory_disk_adapter::load_history(const std::function<void(event&&)>& sink,
+                                             uint64_t last_revision, uint64_t& compacted) {
   std::lock_guard<std::mutex> guard{disk_->mtx};
+  compacted = last_revision > disk_->retain ? last_revision - disk_->retain : 0;
   for (auto& [revision, ev] : disk_->history) {
+    if (revision <= compacted)
+      continue;
     auto copy = ev;
     sink(std::move(copy));
   }

@@ -275,6 +275,55 @@ CAF_TEST(a glob delete resumed after a restart is still one unit) {
   }
 }
 
+CAF_TEST(the history on disk is bounded by bytes too and a restart knows what is gone) {
+  data_dir dir;
+  options opts;
+  opts.shards = 2;
+  opts.history_events = 1000;
+  // Each entry of a 1000-byte value costs a little over 1000 bytes: about four fit.
+  opts.history_bytes = 4500;
+  std::string big(1000, 'x');
+  {
+    auto adapter = rocksdb_adapter::open(dir.path, durability::sync);
+    CAF_REQUIRE(adapter);
+    layered store{layered_config{std::move(*adapter), durability::sync}, opts};
+    CAF_REQUIRE(store.start());
+    for (int i = 1; i <= 10; ++i)
+      CAF_REQUIRE(store.set("users/" + std::to_string(i), big));
+  }
+  auto adapter = rocksdb_adapter::open(dir.path, durability::sync);
+  CAF_REQUIRE(adapter);
+  layered store{layered_config{std::move(*adapter), durability::sync}, opts};
+  CAF_REQUIRE(store.start());
+  // Only the newest four survived on disk; resuming before them is refused, not silently short.
+  CAF_CHECK_EQUAL(value_of(store.stats()).history, 4u);
+  subscribe_options old;
+  old.resume = true;
+  old.since = 5;
+  auto refused = store.watch("users/*", [](const event&) {}, old);
+  CAF_REQUIRE(!refused);
+  CAF_CHECK(is(refused.error(), errc::compacted));
+  CAF_CHECK(render(refused.error()).find("resume from is 6") != std::string::npos);
+  std::mutex mtx;
+  std::vector<uint64_t> got;
+  old.since = 6;
+  auto w = store.watch("users/*", [&](const event& ev) {
+    std::lock_guard<std::mutex> guard{mtx};
+    got.push_back(ev.revision);
+  }, old);
+  CAF_REQUIRE(w);
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (got.size() >= 4)
+        break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::lock_guard<std::mutex> guard{mtx};
+  CAF_CHECK_EQUAL(got, (std::vector<uint64_t>{7, 8, 9, 10}));
+}
+
 CAF_TEST(a resume older than the retained history after a restart is compacted) {
   data_dir dir;
   options opts;
