@@ -2,6 +2,8 @@
 
 #include "caf/settings.hpp"
 
+#include "transport/openssl_error_queue.hpp"
+
 namespace ooo::storage::transport {
 
 namespace {
@@ -37,15 +39,20 @@ caf::error check_heartbeats(const caf::actor_system_config& cfg) {
   return {};
 }
 
-void use_tls(caf::actor_system_config& cfg, const tls_files& files) {
+caf::error use_tls(caf::actor_system_config& cfg, const tls_files& files) {
   if (!files.enabled())
-    return;
+    return {};
+  if (!openssl_error_queue_guarded())
+    return caf::make_error(caf::sec::runtime_error,
+                           "this program's TLS calls bypass transport/openssl_error_queue.cpp "
+                           "(linked statically or with -Bsymbolic?); refusing TLS");
   cfg.load<caf::openssl::manager>();
   // CAF's OpenSSL module reads these members (CAF's `openssl.*` options) for every connection.
   cfg.openssl_certificate = files.cert;
   cfg.openssl_key = files.key;
   cfg.openssl_cafile = files.ca;
   cfg.openssl_passphrase = files.passphrase;
+  return {};
 }
 
 bool uses_tls(const caf::actor_system& sys) {

@@ -43,8 +43,10 @@ caf::error check_heartbeats(const caf::actor_system_config& cfg);
 /// `openssl.certificate`, `openssl.key`, `openssl.cafile`, `openssl.passphrase`), so every
 /// connection made through `middleman_actor_of` is mutual TLS. Without: nothing. Call once,
 /// after `check(files, ...)` passed and before the actor system is built; the middleman must be
-/// loaded too.
-void use_tls(caf::actor_system_config& cfg, const tls_files& files);
+/// loaded too. Fails only if the program was linked so that the workaround in
+/// `openssl_error_queue.cpp` is not in effect (then live TLS connections would be dropped
+/// whenever another peer fails).
+caf::error use_tls(caf::actor_system_config& cfg, const tls_files& files);
 
 /// True if `sys` was configured by `use_tls` with TLS.
 bool uses_tls(const caf::actor_system& sys);
