@@ -313,7 +313,10 @@ int main(int argc, char** argv) {
   cfg.load<caf::io::middleman>();
   // With the TLS files: loads caf::openssl::manager and sets openssl.certificate, openssl.key
   // and openssl.cafile, so that both sides verify each other against the CA.
-  transport::use_tls(cfg, tls);
+  if (auto err = transport::use_tls(cfg, tls)) {
+    std::cerr << "error: " << caf::actor_system_config::render(err) << std::endl;
+    return exit_store_error;
+  }
   // Heartbeats both ways: the node notices when this program dies, and we notice a dead node.
   transport::use_heartbeats(cfg);
   // Every node that talks to a store registers its types: unregistered types fail on the wire.

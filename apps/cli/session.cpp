@@ -52,6 +52,13 @@ std::string why_no_handshake(const caf::error& err, bool tls) {
                    "own certificate is not signed by --tls-ca, or it is not a TLS node)"
                  : " (the node closed the connection during the handshake: a TLS node admits "
                    "only clients with --tls-cert, --tls-key and --tls-ca)";
+    case caf::sec::cannot_connect_to_node:
+      // CAF's OpenSSL module gives no detail when the handshake fails at once; a refused TCP
+      // connection carries its own ("ip_connect failed").
+      if (tls && err.context().empty())
+        return " (the TLS handshake failed at once: is it a TLS node, and is its certificate "
+               "signed by --tls-ca?)";
+      return {};
     case caf::sec::request_timeout:
       return tls ? " (no handshake within the timeout: is it a TLS node?)"
                  : " (no handshake within the timeout; a TLS node does not answer clients "
@@ -66,7 +73,7 @@ std::string why_no_handshake(const caf::error& err, bool tls) {
 session::session(caf::timespan timeout, const transport::tls_files& tls)
   : cfg_(std::make_unique<caf::actor_system_config>()), timeout_(timeout) {
   cfg_->load<caf::io::middleman>();
-  transport::use_tls(*cfg_, tls);
+  setup_error_ = transport::use_tls(*cfg_, tls);
   // A `watch` may sit quietly for hours: the node hears our heartbeats, we notice a dead node.
   transport::use_heartbeats(*cfg_);
   register_types(*cfg_);
@@ -83,6 +90,8 @@ session::~session() {
 
 caf::error session::connect(const node_address& addr) {
   addr_ = addr;
+  if (setup_error_)
+    return setup_error_;
   // What `middleman::remote_actor` does, but with a timeout: it would wait forever for a peer
   // that accepts the connection and never completes CAF's handshake.
   caf::error err;

@@ -76,6 +76,8 @@ private:
   store_actor store_;
   caf::timespan timeout_;
   node_address addr_;
+  /// Why TLS could not be set up; `connect` returns it.
+  caf::error setup_error_;
   /// Appended to the error of a failed connection: what it most likely means.
   std::string connect_hint_;
 };

@@ -84,10 +84,6 @@ int serve(caf::actor_system& sys, const node_settings& cfg, std::unique_ptr<adap
   spdlog::info("store started: {} shards, durability {}, data dir {}, {}", shards,
                to_string(cfg.mode), cfg.mode == durability::memory ? "-" : cfg.data_dir,
                transport::uses_tls(sys) ? "mutual TLS" : "plain TCP");
-  if (cfg.insecure && !is_loopback(cfg.host))
-    spdlog::warn("--insecure: plain TCP on {}, no authentication: anyone who reaches this port "
-                 "can read, write and delete every key",
-                 cfg.host);
   std::cout << "listening on " << cfg.host << ':' << *port << std::endl;
   auto sig = wait_for_stop_signal();
   spdlog::info("{}: closing the store", sig);
@@ -123,7 +119,12 @@ int run(int argc, char** argv) {
     std::cerr << "error: " << caf::actor_system_config::render(settings.error()) << std::endl;
     return 2;
   }
-  transport::use_tls(cfg, settings->tls);
+  if (auto err = transport::use_tls(cfg, settings->tls))
+    return fail(caf::actor_system_config::render(err));
+  if (settings->insecure && !is_loopback(settings->host))
+    spdlog::warn("--insecure: plain TCP on {}, no authentication: anyone who reaches this port "
+                 "can read, write and delete every key",
+                 settings->host);
   std::unique_ptr<adapter> disk;
   if (settings->mode != durability::memory) {
     auto opened = rocksdb_adapter::open(settings->data_dir, settings->mode);
