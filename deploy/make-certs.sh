@@ -25,8 +25,14 @@ usage() {
 [ $# -eq 1 ] && [ -n "$1" ] && [ "${1#-}" = "$1" ] || usage
 dir=$1
 days=${OOO_CERT_DAYS:-825}
-[[ $days =~ ^[1-9][0-9]*$ ]] || { echo "error: OOO_CERT_DAYS must be a positive number of days, got '$days'" >&2; exit 2; }
-command -v openssl >/dev/null || { echo "error: the openssl command is missing (deploy/install-deps.sh installs it)" >&2; exit 1; }
+if ! [[ $days =~ ^[1-9][0-9]*$ ]]; then
+  echo "error: OOO_CERT_DAYS must be a positive number of days, got '$days'" >&2
+  exit 2
+fi
+if ! command -v openssl >/dev/null; then
+  echo "error: the openssl command is missing (deploy/install-deps.sh installs it)" >&2
+  exit 1
+fi
 
 outputs=(ca.pem ca.key node.pem node.key client.pem client.key)
 mkdir -p "$dir"

@@ -18,7 +18,7 @@ node_config::node_config() {
     .add(data_dir, "data-dir", "RocksDB directory (default ./data)")
     .add(durability_name, "durability", "sync, async or memory (default sync)")
     .add(shards, "shards", "shard actors (default 0: one per hardware thread, at least 2)")
-    .add(tls_cert, "tls-cert", "mutual TLS: this node's certificate (PEM; with --tls-key, --tls-ca)")
+    .add(tls_cert, "tls-cert", "mutual TLS: this node's certificate (PEM; with --tls-key/-ca)")
     .add(tls_key, "tls-key", "mutual TLS: the private key of --tls-cert (PEM)")
     .add(tls_ca, "tls-ca", "mutual TLS: admit only peers whose certificate this CA signed (PEM)")
     .add(insecure, "insecure", "allow plain TCP on a non-loopback --host (anyone reaching it "

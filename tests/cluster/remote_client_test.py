@@ -86,7 +86,8 @@ def main():
                 fail(f"run {attempt}: exit code {r.returncode}")
             out = r.stdout
             over = "TLS" if tls else "plain TCP"
-            for want in (f"connected to {addr} over {over}", "(on this node)", "/greeting -> revision",
+            for want in (f"connected to {addr} over {over}", "(on this node)",
+                         "/greeting -> revision",
                          '-> {"hello":"world"}', "ok: received 3 events of our own writes"):
                 if want not in out:
                     fail(f"run {attempt}: output lacks {want!r}")

@@ -54,7 +54,8 @@ def contradictions_are_refused(ctx):
     certs = ctx.certs()
     cases = [
         (["--insecure", *certs.node_args()], "--insecure allows plain TCP"),
-        (["--middleman.enable-automatic-connections"], "enable-automatic-connections must stay off"),
+        (["--middleman.enable-automatic-connections"],
+         "enable-automatic-connections must stay off"),
         (["--openssl.certificate=" + certs.path("node.pem")], "not with openssl.certificate"),
         (["--openssl.cafile=" + certs.ca], "not with openssl.cafile"),
         (["--middleman.heartbeat-interval=20s"], "more than twice --middleman.heartbeat-interval"),

@@ -256,7 +256,8 @@ def live_connection_survives_failing_peers(ctx):
     knocks = 0
     while time.monotonic() < deadline:
         for context in (tls_context(certs.ca),
-                        tls_context(None, outsider.path("client.pem"), outsider.path("client.key"))):
+                        tls_context(None, outsider.path("client.pem"),
+                                    outsider.path("client.key"))):
             try:
                 sock = tls_connect(node, context)
                 read_refusal(sock, "outsider")
