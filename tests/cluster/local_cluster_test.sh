@@ -112,7 +112,7 @@ mapfile -t pids < <(sed -n 's/^node-[0-9]* pid \([0-9]*\) .*/\1/p' <<<"$out")
 grep -q 'mutual TLS' "$OOO_CLUSTER_DIR/node-1/stderr.log" || fail "node-1 does not use TLS"
 tls=(--tls-cert "$certs/client.pem" --tls-key "$certs/client.key" --tls-ca "$certs/ca.pem")
 for i in 0 1; do
-  got=$(cli --node "${addrs[i]}" "${tls[@]}" set "cluster/tls" "$i") || fail "TLS set on ${addrs[i]}"
+  got=$(cli --node "${addrs[i]}" "${tls[@]}" set "cluster/tls" "$i") || fail "TLS set: ${addrs[i]}"
   [ "$got" = tls ] || fail "TLS set on ${addrs[i]} printed $got"
   got=$(cli --node "${addrs[i]}" "${tls[@]}" get --raw cluster/tls) || fail "TLS get on ${addrs[i]}"
   [ "$got" = "$i" ] || fail "node ${addrs[i]} holds $got over TLS, expected $i"
