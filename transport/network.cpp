@@ -46,12 +46,15 @@ caf::error use_tls(caf::actor_system_config& cfg, const tls_files& files) {
     return caf::make_error(caf::sec::runtime_error,
                            "this program's TLS calls bypass transport/openssl_error_queue.cpp "
                            "(linked statically or with -Bsymbolic?); refusing TLS");
+  auto pinned = pin(files);
+  if (!pinned)
+    return std::move(pinned.error());
   cfg.load<caf::openssl::manager>();
   // CAF's OpenSSL module reads these members (CAF's `openssl.*` options) for every connection.
-  cfg.openssl_certificate = files.cert;
-  cfg.openssl_key = files.key;
-  cfg.openssl_cafile = files.ca;
-  cfg.openssl_passphrase = files.passphrase;
+  cfg.openssl_certificate = pinned->cert;
+  cfg.openssl_key = pinned->key;
+  cfg.openssl_cafile = pinned->ca;
+  cfg.openssl_passphrase = pinned->passphrase;
   return {};
 }
 

@@ -39,9 +39,10 @@ void use_heartbeats(caf::actor_system_config& cfg);
 /// names both options. (Without heartbeats CAF ignores the timeout.)
 caf::error check_heartbeats(const caf::actor_system_config& cfg);
 
-/// With TLS (`files.enabled()`): loads CAF's OpenSSL module and hands it `files` (CAF's
-/// `openssl.certificate`, `openssl.key`, `openssl.cafile`, `openssl.passphrase`), so every
-/// connection made through `middleman_actor_of` is mutual TLS. Without: nothing. Call once,
+/// With TLS (`files.enabled()`): loads CAF's OpenSSL module and hands it in-memory copies of
+/// `files` (`pin`; CAF's `openssl.certificate`, `openssl.key`, `openssl.cafile`,
+/// `openssl.passphrase`), so every connection made through `middleman_actor_of` is mutual TLS
+/// with the files as they were at start-up. Without: nothing. Call once,
 /// after `check(files, ...)` passed and before the actor system is built; the middleman must be
 /// loaded too. Fails only if the program was linked so that the workaround in
 /// `openssl_error_queue.cpp` is not in effect (then live TLS connections would be dropped

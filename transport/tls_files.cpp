@@ -3,8 +3,12 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <vector>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -122,6 +126,43 @@ caf::error check(const tls_files& files, tls_role role) {
                    + ": " + why);
   }
   return {};
+}
+
+caf::expected<tls_files> pin(const tls_files& files) {
+  if (!files.enabled())
+    return files;
+  auto pin_one = [](const std::string& path, std::string& pinned) -> caf::error {
+    std::ifstream in{path, std::ios::binary};
+    std::string content{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+    if (!in && !in.eof())
+      return invalid(path + ": cannot read the file: " + std::strerror(errno));
+    // Closed on exec, never on disk; the key stays readable only by this process.
+    int fd = memfd_create("ooo-storage-tls", MFD_CLOEXEC);
+    if (fd < 0)
+      return invalid(std::string{"cannot create an in-memory copy of "} + path + ": "
+                     + std::strerror(errno));
+    size_t written = 0;
+    while (written < content.size()) {
+      auto n = ::write(fd, content.data() + written, content.size() - written);
+      if (n < 0) {
+        auto why = std::strerror(errno);
+        ::close(fd);
+        return invalid(std::string{"cannot copy "} + path + " into memory: " + why);
+      }
+      written += static_cast<size_t>(n);
+    }
+    // Deliberately never closed: CAF opens the path for every connection until the end.
+    pinned = "/proc/self/fd/" + std::to_string(fd);
+    return {};
+  };
+  tls_files result = files;
+  if (auto err = pin_one(files.cert, result.cert))
+    return err;
+  if (auto err = pin_one(files.key, result.key))
+    return err;
+  if (auto err = pin_one(files.ca, result.ca))
+    return err;
+  return result;
 }
 
 } // namespace ooo::storage::transport

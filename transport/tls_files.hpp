@@ -3,6 +3,7 @@
 #include <string>
 
 #include "caf/error.hpp"
+#include "caf/expected.hpp"
 
 namespace ooo::storage::transport {
 
@@ -43,5 +44,13 @@ struct tls_files {
 /// Why before start-up: CAF 0.17 reads these files again for every connection and throws from
 /// its network thread when one fails to load, which ends the process.
 caf::error check(const tls_files& files, tls_role role);
+
+/// Copies the three files into anonymous in-memory files of this process and returns their
+/// paths (`/proc/self/fd/N`), so that CAF, which reads the files again for every connection,
+/// sees what was checked at start-up. Without this, a certificate or key file that is deleted,
+/// truncated or half-written while the program runs makes CAF 0.17 throw from its network
+/// thread at the next connection, which aborts the process. The price: new files take effect
+/// at the next start. Returns `files` unchanged for plain TCP.
+caf::expected<tls_files> pin(const tls_files& files);
 
 } // namespace ooo::storage::transport

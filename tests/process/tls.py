@@ -5,6 +5,7 @@ CA for the outsiders). Every refused peer is refused within seconds, gets no byt
 protocol, and cannot make the node allocate what a frame header announces."""
 
 import json
+import os
 import socket
 import ssl
 import struct
@@ -280,6 +281,25 @@ def live_connection_survives_failing_peers(ctx):
     check_eq(json.loads(out)["key"], "w/1", "the watcher's event")
 
 
+def certificate_files_removed_while_running(ctx):
+    # CAF 0.17 reads the files for every connection and aborts the process when one fails to
+    # load; the node hands it in-memory copies made at start-up (transport::pin).
+    certs = ctx.certs()
+    node = tls_node(ctx, certs)
+    cli = ctx.cli(node, certs.client_args())
+    cli.ok("set", "k/1", "v")
+    for name in ("node.pem", "node.key", "ca.pem"):
+        os.rename(certs.path(name), certs.path(name + ".moved"))
+    with open(certs.path("node.key"), "w") as f:
+        f.write("half-written\n")
+    # The client reads its own files at start-up: give it the moved CA.
+    client = ctx.cli(node, ["--tls-cert", certs.path("client.pem"), "--tls-key",
+                            certs.path("client.key"), "--tls-ca", certs.path("ca.pem.moved")])
+    for _ in range(3):
+        check_eq(client.ok("get", "--raw", "k/1"), "v", "served after the files went away")
+    check(node.alive(), "node died after its certificate files went away")
+
+
 def bad_tls_files_are_named(ctx):
     certs = ctx.certs()
     cases = [
@@ -319,5 +339,6 @@ if __name__ == "__main__":
         "four_gib_frame_headers_from_unauthenticated_peers":
             four_gib_frame_headers_from_unauthenticated_peers,
         "live_connection_survives_failing_peers": live_connection_survives_failing_peers,
+        "certificate_files_removed_while_running": certificate_files_removed_while_running,
         "bad_tls_files_are_named": bad_tls_files_are_named,
     })
