@@ -281,6 +281,35 @@ def live_connection_survives_failing_peers(ctx):
     check_eq(json.loads(out)["key"], "w/1", "the watcher's event")
 
 
+def cpu_seconds(node):
+    with open(f"/proc/{node.proc.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def silent_peers_do_not_stop_the_service(ctx):
+    # A TCP connection that never starts its TLS handshake: CAF 0.17 retries writing its BASP
+    # handshake while TLS waits for the peer, which busy-spins the node's network thread (one
+    # core, however many such peers) until the peer goes away. Everyone else is still served.
+    certs = ctx.certs()
+    node = tls_node(ctx, certs)
+    cli = ctx.cli(node, certs.client_args())
+    cli.ok("set", "k/1", "v")
+    silent = [socket.create_connection(("127.0.0.1", node.port), timeout=5) for _ in range(3)]
+    try:
+        cpu0, began = cpu_seconds(node), time.monotonic()
+        for i in range(10):
+            check_eq(cli.ok("set", f"k/{i}", str(i)), f"{i}\n", "set next to silent peers")
+        check_eq(cli.ok("get", "--raw", "k/9"), "9", "get next to silent peers")
+        time.sleep(max(0.0, 3 - (time.monotonic() - began)))
+        share = (cpu_seconds(node) - cpu0) / (time.monotonic() - began)
+        print(f"  node CPU with 3 silent TCP peers: {100 * share:.0f}% of one core")
+    finally:
+        for s in silent:
+            s.close()
+    check(node.alive(), "node died")
+
+
 def certificate_files_removed_while_running(ctx):
     # CAF 0.17 reads the files for every connection and aborts the process when one fails to
     # load; the node hands it in-memory copies made at start-up (transport::pin).
@@ -339,6 +368,7 @@ if __name__ == "__main__":
         "four_gib_frame_headers_from_unauthenticated_peers":
             four_gib_frame_headers_from_unauthenticated_peers,
         "live_connection_survives_failing_peers": live_connection_survives_failing_peers,
+        "silent_peers_do_not_stop_the_service": silent_peers_do_not_stop_the_service,
         "certificate_files_removed_while_running": certificate_files_removed_while_running,
         "bad_tls_files_are_named": bad_tls_files_are_named,
     })
