@@ -27,8 +27,9 @@ REFUSAL_SECONDS = 5
 RSS_BOUND_MIB = 100
 
 
-def tls_node(ctx, certs, **kw):
-    return ctx.node(durability=kw.pop("durability", "memory"), extra=certs.node_args(), **kw)
+def tls_node(ctx, certs, extra_args=(), **kw):
+    return ctx.node(durability=kw.pop("durability", "memory"),
+                    extra=certs.node_args() + list(extra_args), **kw)
 
 
 def rss_mib(node):
@@ -195,7 +196,10 @@ def tls_client_against_a_plain_node(ctx):
 def four_gib_frame_headers_from_unauthenticated_peers(ctx):
     certs = ctx.certs()
     outsider = ctx.certs("outsider")
-    node = tls_node(ctx, certs)
+    # A short connection timeout, so that the control below also shows the stalled frame of a
+    # certificate holder being dropped.
+    node = tls_node(ctx, certs, extra_args=["--middleman.heartbeat-interval=1s",
+                                            "--middleman.connection-timeout=5s"])
     cli = ctx.cli(node, certs.client_args())
     cli.ok("set", "k/1", "v")
     before = rss_mib(node)
@@ -228,7 +232,8 @@ def four_gib_frame_headers_from_unauthenticated_peers(ctx):
             s.close()
     # The control: the same kind of header from a certificate holder is allocated (CAF 0.17
     # sizes the buffer from it), so the measurement above would have seen it. 256 MiB keeps
-    # the control cheap.
+    # the control cheap. The holder then stalls: after the connection timeout (5 s here, 30 s
+    # by default) the node closes the connection and the buffer is gone.
     good = tls_connect(node, tls_context(certs.ca, certs.path("client.pem"),
                                          certs.path("client.key")))
     try:
@@ -236,6 +241,11 @@ def four_gib_frame_headers_from_unauthenticated_peers(ctx):
         grown = wait_until("the node to allocate the announced 256 MiB",
                            lambda: rss_mib(node) > before + 180 and rss_mib(node))
         print(f"  control: RSS {grown:.0f} MiB after a certificate holder announced 256 MiB")
+        began = time.monotonic()
+        wait_until("the stalled frame to be dropped", lambda: rss_mib(node) < RSS_BOUND_MIB,
+                   timeout=30, interval=0.5)
+        print(f"  RSS {rss_mib(node):.0f} MiB {time.monotonic() - began:.1f}s later: the "
+              "stalled connection was closed")
     finally:
         good.close()
     check(node.alive(), "node died")
