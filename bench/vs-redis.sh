@@ -89,6 +89,7 @@ done
 start_node() { # name [options...]
   local name=$1 i
   shift
+  : >"$work/$name.out" # exists before the background job opens it, for the sed below
   "$daemon" --host 127.0.0.1 --port 0 --durability memory "$@" \
     "${node_args[@]+"${node_args[@]}"}" >"$work/$name.out" 2>"$work/$name.err" </dev/null &
   pids+=($!)
