@@ -29,8 +29,8 @@ inline constexpr caf::timespan default_heartbeat_interval = std::chrono::seconds
 inline constexpr caf::timespan default_connection_timeout = std::chrono::seconds{30};
 
 /// Turns on heartbeats and the connection timeout with the defaults above, unless `cfg` already
-/// has a value for them (from a config file or the command line). Call after `parse`, before
-/// the actor system is built. Every side must send heartbeats: a peer that sends none is cut
+/// has a value for them. Call before the actor system is built, before or after `parse`: a
+/// config file or the command line wins either way. Every side must send heartbeats: a peer that sends none is cut
 /// off after `connection-timeout` of silence.
 void use_heartbeats(caf::actor_system_config& cfg);
 
