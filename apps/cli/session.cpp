@@ -60,6 +60,7 @@ std::string why_no_handshake(const caf::error& err, bool tls) {
                "signed by --tls-ca?)";
       return {};
     case caf::sec::request_timeout:
+    case caf::sec::connection_timeout: // CAF 0.17's heartbeat ends a handshake that hangs
       return tls ? " (no handshake within the timeout: is it a TLS node?)"
                  : " (no handshake within the timeout; a TLS node does not answer clients "
                    "without --tls-cert, --tls-key and --tls-ca)";

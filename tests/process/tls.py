@@ -22,9 +22,10 @@ FOUR_GIB = 0xFFFFFFFF
 
 # How long a refused client may take (its --timeout is 3 s; a refusal is usually instant).
 REFUSAL_SECONDS = 5
-# The node's resident memory must stay below this while unauthenticated peers announce 4 GiB
-# frames (the node itself needs ~20 MiB in memory mode).
-RSS_BOUND_MIB = 100
+# The node's resident memory may grow by less than this while unauthenticated peers announce
+# 4 GiB frames (measured: it does not grow; the node itself needs ~22 MiB in memory mode, more
+# under AddressSanitizer).
+RSS_GROWTH_BOUND_MIB = 64
 
 
 def tls_node(ctx, certs, extra_args=(), **kw):
@@ -184,6 +185,22 @@ def plain_tcp_peer_is_refused(ctx):
     check_eq(ctx.cli(node, certs.client_args()).ok("stats").startswith("{"), True, "serves")
 
 
+def tls_client_against_a_mute_port(ctx):
+    # A port that accepts TCP and never answers: the TLS handshake hangs, and CAF 0.17 would
+    # wait for it forever when the CLI shuts down; the CLI reports and leaves.
+    certs = ctx.certs()
+    with socket.socket() as mute:
+        mute.bind(("127.0.0.1", 0))
+        mute.listen()
+        for timeout in ("2", "8"):
+            r = ctx.cli(None, certs.client_args()).run(
+                "--node", f"127.0.0.1:{mute.getsockname()[1]}", "--timeout", timeout, "stats",
+                node=False)
+            check_eq(r.code, 3, f"a TLS client against a mute port (--timeout {timeout}): {r}")
+            check("unreachable" in r.err and "is it a TLS node?" in r.err, f"error: {r.err!r}")
+            check(r.seconds < 12, f"took {r.seconds:.1f}s")
+
+
 def tls_client_against_a_plain_node(ctx):
     certs = ctx.certs()
     node = ctx.node(durability="memory")
@@ -225,7 +242,8 @@ def four_gib_frame_headers_from_unauthenticated_peers(ctx):
         print(f"  RSS {before:.0f} MiB before, {peak:.0f} MiB with {len(held)} unauthenticated "
               "peers that sent a header announcing 4 GiB")
         check(len(held) >= 3, f"only {len(held)} peers got to send the header")
-        check(peak < RSS_BOUND_MIB, f"RSS {peak:.0f} MiB >= {RSS_BOUND_MIB} MiB")
+        check(peak < before + RSS_GROWTH_BOUND_MIB,
+              f"RSS grew from {before:.0f} to {peak:.0f} MiB: more than {RSS_GROWTH_BOUND_MIB} MiB")
         check_eq(cli.ok("get", "--raw", "k/1"), "v", "the node serves others meanwhile")
     finally:
         for s in held:
@@ -242,8 +260,9 @@ def four_gib_frame_headers_from_unauthenticated_peers(ctx):
                            lambda: rss_mib(node) > before + 180 and rss_mib(node))
         print(f"  control: RSS {grown:.0f} MiB after a certificate holder announced 256 MiB")
         began = time.monotonic()
-        wait_until("the stalled frame to be dropped", lambda: rss_mib(node) < RSS_BOUND_MIB,
-                   timeout=30, interval=0.5)
+        wait_until("the stalled frame to be dropped",
+                   lambda: rss_mib(node) < before + RSS_GROWTH_BOUND_MIB, timeout=30,
+                   interval=0.5)
         print(f"  RSS {rss_mib(node):.0f} MiB {time.monotonic() - began:.1f}s later: the "
               "stalled connection was closed")
     finally:
@@ -314,10 +333,14 @@ def silent_peers_do_not_stop_the_service(ctx):
         time.sleep(max(0.0, 3 - (time.monotonic() - began)))
         share = (cpu_seconds(node) - cpu0) / (time.monotonic() - began)
         print(f"  node CPU with 3 silent TCP peers: {100 * share:.0f}% of one core")
+        # CAF's shutdown waits for the half-open TLS connections; the node's watchdog ends the
+        # process 3 s after the store closed.
+        began = time.monotonic()
+        check_eq(node.stop(), 0, "SIGTERM with silent peers connected")
+        check(time.monotonic() - began < 10, "stop took too long")
     finally:
         for s in silent:
             s.close()
-    check(node.alive(), "node died")
 
 
 def certificate_files_removed_while_running(ctx):
@@ -375,6 +398,7 @@ if __name__ == "__main__":
             tls_peers_without_a_valid_certificate_get_no_basp_byte,
         "plain_tcp_peer_is_refused": plain_tcp_peer_is_refused,
         "tls_client_against_a_plain_node": tls_client_against_a_plain_node,
+        "tls_client_against_a_mute_port": tls_client_against_a_mute_port,
         "four_gib_frame_headers_from_unauthenticated_peers":
             four_gib_frame_headers_from_unauthenticated_peers,
         "live_connection_survives_failing_peers": live_connection_survives_failing_peers,
