@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # ooo-storage against Redis on the same machine, same load, same run:
-#   SET and GET, 64-byte values, 50 concurrent clients, 1 and 16 requests in flight per client.
+#   SET and GET, 64-byte values, 50 concurrent clients, 1 and 16 requests in flight per client;
+# and ooo-storage over mutual TLS against ooo-storage over plain TCP (the price of TLS).
 #
 #   bench/vs-redis.sh [N]          N requests per test (default 200000)
 #
 # Installs redis-server and redis-tools with apt when missing, builds ooo-storaged and
 # ooo-redis-compare (Release, ./build unless OOO_BUILD_DIR), starts a redis-server
-# (--save '' --appendonly no: memory only) and an ooo-storaged (--durability memory) on loopback
-# ports, and runs for each window P in 1 and 16:
+# (--save '' --appendonly no: memory only) and two ooo-storaged (--durability memory), one plain
+# and one with certificates from deploy/make-certs.sh, on loopback ports, and runs for each
+# window P in 1 and 16:
 #   redis-benchmark -t set,get -d 64 -c 50 -n N -P P -r 100000
 #   ooo-redis-compare --clients 50 --window P --requests N --value-size 64 --keyspace 100000
-# ROUNDS times (default 2, interleaved: Redis, ours, Redis, ours, ...); the best round of each
-# counts, since the machine is shared. Both servers are stopped by PID at the end (SIGTERM, then
-# SIGKILL), also on errors and Ctrl-C. Prints a Markdown table with the ratios (ours / Redis).
+#   the same with --tls-cert/--tls-key/--tls-ca against the TLS node
+# ROUNDS times (default 2, interleaved: Redis, ours, ours TLS, Redis, ...); the best round of each
+# counts, since the machine is shared. All servers are stopped by PID at the end (SIGTERM, then
+# SIGKILL), also on errors and Ctrl-C. Prints two Markdown tables with the ratios (ours / Redis,
+# TLS / plain).
 #
 # Environment: OOO_BUILD_DIR, ROUNDS, OOO_NODE_ARGS (extra node options, e.g.
 # "--scheduler.max-threads=1"), OOO_CLIENT_ARGS (extra CAF options for the client).
@@ -80,18 +84,33 @@ for ((i = 0; i < 100; i++)); do
 done
 [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" ping)" = PONG ] || { cat "$work/redis.log" >&2; exit 1; }
 
-"$daemon" --host 127.0.0.1 --port 0 --durability memory "${node_args[@]+"${node_args[@]}"}" \
-  >"$work/node.out" 2>"$work/node.err" </dev/null &
-pids+=($!)
-node=""
-for ((i = 0; i < 300; i++)); do
-  node=$(sed -n 's/^listening on //p' "$work/node.out")
-  [ -n "$node" ] && break
-  kill -0 "${pids[1]}" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$node" ] || { cat "$work/node.err" >&2; exit 1; }
-echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on 127.0.0.1:$redis_port, ooo-storaged on $node; N=$n, rounds=$rounds" >&2
+# Starts a memory-mode node (extra options as arguments); its address goes to $address. Not in
+# a subshell, so that its PID lands in pids (and the cleanup stops it).
+start_node() { # name [options...]
+  local name=$1 i
+  shift
+  : >"$work/$name.out" # exists before the background job opens it, for the sed below
+  "$daemon" --host 127.0.0.1 --port 0 --durability memory "$@" \
+    "${node_args[@]+"${node_args[@]}"}" >"$work/$name.out" 2>"$work/$name.err" </dev/null &
+  pids+=($!)
+  address=""
+  for ((i = 0; i < 300; i++)); do
+    address=$(sed -n 's/^listening on //p' "$work/$name.out")
+    [ -n "$address" ] && break
+    kill -0 "${pids[-1]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$address" ] || { cat "$work/$name.err" >&2; exit 1; }
+}
+start_node node
+node=$address
+certs=$work/certs
+"$root/deploy/make-certs.sh" "$certs" >/dev/null
+start_node tls-node --tls-cert "$certs/node.pem" --tls-key "$certs/node.key" \
+  --tls-ca "$certs/ca.pem"
+tls_node=$address
+tls_client=(--tls-cert "$certs/client.pem" --tls-key "$certs/client.key" --tls-ca "$certs/ca.pem")
+echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on 127.0.0.1:$redis_port, ooo-storaged on $node (plain) and $tls_node (TLS); N=$n, rounds=$rounds" >&2
 
 # -- runs -------------------------------------------------------------------------------------
 declare -A best
@@ -131,20 +150,28 @@ for ((r = 1; r <= rounds; r++)); do
           ;;
       esac
     done <"$work/redis.csv"
-    echo "round $r/$rounds, -P $p: ooo-redis-compare" >&2
-    c0=$(cpu_of "${pids[1]}")
-    "$client" "$node" --clients "$clients" --window "$p" --requests "$n" \
-      --value-size "$value_size" --keyspace "$keyspace" "${client_args[@]+"${client_args[@]}"}" \
-      >"$work/ours.txt"
-    cpu=$(us_per_op "$c0" "$(cpu_of "${pids[1]}")")
-    echo "  ooo-storaged CPU -P $p: $cpu us/request" >&2
-    keep_min "ours_cpu_$p" "$cpu"
-    while read -r _ test _ _ _ errors _ rps _; do
-      test=${test#test=} rps=${rps#rps=}
-      [ "$errors" = errors=0 ] || { echo "ooo-redis-compare reported $errors" >&2; exit 1; }
-      echo "  ours  $test -P $p: $rps ops/s" >&2
-      keep_best "ours_${test}_$p" "$rps"
-    done < <(grep '^result ' "$work/ours.txt")
+    # ours: the plain node (pids[1]); tls: the TLS node (pids[2]) with the client's certificate.
+    for kind in ours tls; do
+      if [ $kind = ours ]; then
+        target=$node pid=${pids[1]} extra=()
+      else
+        target=$tls_node pid=${pids[2]} extra=("${tls_client[@]}")
+      fi
+      echo "round $r/$rounds, -P $p: ooo-redis-compare ($kind)" >&2
+      c0=$(cpu_of "$pid")
+      "$client" "$target" --clients "$clients" --window "$p" --requests "$n" \
+        --value-size "$value_size" --keyspace "$keyspace" "${extra[@]+"${extra[@]}"}" \
+        "${client_args[@]+"${client_args[@]}"}" >"$work/$kind.txt"
+      cpu=$(us_per_op "$c0" "$(cpu_of "$pid")")
+      echo "  ooo-storaged ($kind) CPU -P $p: $cpu us/request" >&2
+      keep_min "${kind}_cpu_$p" "$cpu"
+      while read -r _ test _ _ _ errors _ rps _; do
+        test=${test#test=} rps=${rps#rps=}
+        [ "$errors" = errors=0 ] || { echo "ooo-redis-compare reported $errors" >&2; exit 1; }
+        echo "  $kind $test -P $p: $rps ops/s" >&2
+        keep_best "${kind}_${test}_$p" "$rps"
+      done < <(grep '^result ' "$work/$kind.txt")
+    done
   done
 done
 
@@ -158,6 +185,18 @@ for p in 1 16; do
   for test in set get; do
     awk -v name="${test^^} -P $p" -v a="${best[redis_${test}_$p]}" -v b="${best[ours_${test}_$p]}" \
       -v ca="${best[redis_cpu_$p]}" -v cb="${best[ours_cpu_$p]}" \
+      'BEGIN { printf "| %s | %.0f | %.0f | %.2fx | %.1f us | %.1f us |\n", name, a, b,
+               (a > 0 ? b / a : 0), ca, cb }'
+  done
+done
+
+echo
+echo "| load (64 B values, 50 clients) | ooo-storage plain ops/s | over mutual TLS ops/s | TLS / plain | node CPU/request: plain | TLS |"
+echo "|---|---:|---:|---:|---:|---:|"
+for p in 1 16; do
+  for test in set get; do
+    awk -v name="${test^^} -P $p" -v a="${best[ours_${test}_$p]}" -v b="${best[tls_${test}_$p]}" \
+      -v ca="${best[ours_cpu_$p]}" -v cb="${best[tls_cpu_$p]}" \
       'BEGIN { printf "| %s | %.0f | %.0f | %.2fx | %.1f us | %.1f us |\n", name, a, b,
                (a > 0 ? b / a : 0), ca, cb }'
   done

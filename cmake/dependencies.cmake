@@ -5,6 +5,9 @@ find_package(Threads REQUIRED)
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
 find_library(CAF_CORE_LIBRARY caf_core REQUIRED)
 find_library(CAF_IO_LIBRARY caf_io REQUIRED)
+# CAF's OpenSSL module (Debian: libcaf-openssl0.17, headers in libcaf-dev); needs libssl.
+find_library(CAF_OPENSSL_LIBRARY caf_openssl REQUIRED)
+find_package(OpenSSL REQUIRED)
 
 add_library(caf::core UNKNOWN IMPORTED)
 set_target_properties(caf::core PROPERTIES
@@ -16,6 +19,11 @@ add_library(caf::io UNKNOWN IMPORTED)
 set_target_properties(caf::io PROPERTIES
   IMPORTED_LOCATION ${CAF_IO_LIBRARY}
   INTERFACE_LINK_LIBRARIES caf::core)
+
+add_library(caf::openssl UNKNOWN IMPORTED)
+set_target_properties(caf::openssl PROPERTIES
+  IMPORTED_LOCATION ${CAF_OPENSSL_LIBRARY}
+  INTERFACE_LINK_LIBRARIES "caf::io;OpenSSL::SSL")
 
 # msgpack-cxx's config is named "msgpack" and its target "msgpackc-cxx" (no namespace).
 find_package(msgpack CONFIG REQUIRED)

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Runs N ooo-storaged nodes on loopback, each with its own data dir, and stops them by PID.
 #
-#   deploy/local-cluster.sh start N [-- NODE-OPTIONS...]   e.g. start 3 -- --durability memory
+#   deploy/local-cluster.sh start N [TLS] [-- NODE-OPTIONS...]  e.g. start 3 -- --durability memory
 #   deploy/local-cluster.sh status
 #   deploy/local-cluster.sh stop
+#
+# TLS: --tls-cert FILE --tls-key FILE --tls-ca FILE (all three; from deploy/make-certs.sh DIR:
+# DIR/node.pem, DIR/node.key, DIR/ca.pem): every node uses mutual TLS with these files, and
+# clients need a certificate of the same CA (ooo-storage --tls-cert DIR/client.pem ...).
 #
 # Environment (all optional):
 #   OOO_CLUSTER_DIR        run dir (default ./cluster): node-I/{data/,pid,address,stdout,stderr.log}
@@ -27,7 +31,7 @@ start_timeout=${OOO_CLUSTER_START_TIMEOUT:-30}
 stop_timeout=${OOO_CLUSTER_STOP_TIMEOUT:-20}
 
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -108,8 +112,24 @@ cmd_start() {
   local n=${1:-}
   [[ $n =~ ^[1-9][0-9]*$ ]] || usage
   shift
+  local tls=() option file
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do
+    option=$1
+    case "$option" in
+      --tls-cert | --tls-key | --tls-ca) ;;
+      *) usage ;;
+    esac
+    [ $# -ge 2 ] || usage
+    [ -r "$2" ] || { echo "error: $option $2: no readable file" >&2; exit 1; }
+    file=$(realpath "$2")
+    tls+=("$option" "$file")
+    shift 2
+  done
+  if [ ${#tls[@]} -ne 0 ] && [ ${#tls[@]} -ne 6 ]; then
+    echo "error: --tls-cert, --tls-key and --tls-ca go together" >&2
+    exit 1
+  fi
   if [ $# -gt 0 ]; then
-    [ "$1" = -- ] || usage
     shift
   fi
   [ -x "$bin" ] || { echo "error: no node binary at $bin (build first, or set OOO_STORAGED)" >&2; exit 1; }
@@ -128,7 +148,7 @@ cmd_start() {
     port=0
     [ "$base_port" -gt 0 ] && port=$((base_port + i - 1))
     : >"$dir/stdout"
-    "$bin" --host 127.0.0.1 --port "$port" --data-dir "$dir/data" "$@" \
+    "$bin" --host 127.0.0.1 --port "$port" --data-dir "$dir/data" "${tls[@]+"${tls[@]}"}" "$@" \
       >"$dir/stdout" 2>"$dir/stderr.log" </dev/null &
     pid=$!
     echo "$pid" >"$dir/pid"

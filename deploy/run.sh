@@ -37,8 +37,13 @@ Talk to it with the CLI, $cli:
   $cli --node $node watch 'users/*' --count 1     # in a second terminal, then set again
   $cli --node $node stats
   (or: export OOO_STORAGE_NODE=$node)
+Mutual TLS (needed to listen on anything but loopback; deploy/make-certs.sh DIR makes the files):
+  deploy/run.sh --tls-cert DIR/node.pem --tls-key DIR/node.key --tls-ca DIR/ca.pem
+  $cli --tls-cert DIR/client.pem --tls-key DIR/client.key --tls-ca DIR/ca.pem stats
 From a CAF application (call ooo::storage::register_types(cfg) first, load the middleman):
   auto store = sys.middleman().remote_actor<ooo::storage::store_actor>("${node%:*}", ${node##*:});
+  (over TLS: load caf::openssl::manager, set openssl.certificate/key/cafile, and call
+  caf::openssl::remote_actor<ooo::storage::store_actor>(sys, host, port))
   complete example: examples/remote_client.cpp, built as $build_dir/examples/remote_client $node
 
 HINTS

@@ -1,8 +1,10 @@
 // remote_client: a complete CAF program on its own node that uses an ooo-storaged node.
 //
-//   remote_client [HOST:PORT]        (default: $OOO_STORAGE_NODE, else 127.0.0.1:7700)
+//   remote_client [--tls-cert FILE --tls-key FILE --tls-ca FILE] [HOST:PORT]
+//                                    (default: $OOO_STORAGE_NODE, else 127.0.0.1:7700)
 //
-// It connects with `remote_actor<store_actor>`, spawns a subscriber actor on its own node and
+// It connects with `remote_actor<store_actor>` (with the three TLS files: CAF's OpenSSL module,
+// mutual TLS; see transport/network.hpp), spawns a subscriber actor on its own node and
 // subscribes it to a pattern, writes two keys, reads one back, deletes one, and waits for the
 // three events of its own writes. Every remote request carries a timeout: CAF 0.17 waits
 // forever for a node that went away otherwise (see ../shared/PLATFORM-NOTES.md).
@@ -33,6 +35,8 @@
 #include "messages/errc.hpp"
 #include "messages/register_types.hpp"
 #include "messages/store_actor.hpp"
+#include "transport/network.hpp"
+#include "transport/tls_files.hpp"
 
 namespace {
 
@@ -54,12 +58,13 @@ constexpr auto event_timeout = 5s;
 /// handshake (a refused connection fails at once).
 class connect_watchdog {
 public:
-  explicit connect_watchdog(std::string addr) : addr_(std::move(addr)) {
+  connect_watchdog(std::string addr, std::string hint)
+    : addr_(std::move(addr)), hint_(std::move(hint)) {
     thread_ = std::thread{[this] {
       std::unique_lock<std::mutex> guard{mtx_};
       if (!cv_.wait_for(guard, request_timeout, [this] { return done_; })) {
         std::cerr << "error: node " << addr_ << " unreachable: no CAF handshake within "
-                  << std::chrono::seconds{request_timeout}.count() << "s" << std::endl;
+                  << std::chrono::seconds{request_timeout}.count() << "s" << hint_ << std::endl;
         std::_Exit(exit_unreachable);
       }
     }};
@@ -76,6 +81,7 @@ public:
 
 private:
   std::string addr_;
+  std::string hint_;
   std::mutex mtx_;
   std::condition_variable cv_;
   bool done_ = false;
@@ -133,16 +139,23 @@ int run(caf::actor_system& sys, const std::string& host, uint16_t port) {
   // -- connect -------------------------------------------------------------------------------
   caf::expected<store_actor> connected{caf::error{}};
   {
-    connect_watchdog watchdog{addr};
-    connected = sys.middleman().remote_actor<store_actor>(host, port);
+    // A TLS node does not answer a plain client, and a plain node does not answer TLS.
+    connect_watchdog watchdog{addr, transport::uses_tls(sys) ? " (is it a TLS node?)"
+                                                             : " (a TLS node needs --tls-*)"};
+    // With TLS: caf::openssl::remote_actor; without: sys.middleman().remote_actor.
+    connected = transport::remote_actor<store_actor>(sys, host, port);
   }
   if (!connected) {
     std::cerr << "error: node " << addr << " unreachable: " << sys.render(connected.error())
               << std::endl;
-    return exit_unreachable;
+    // Not through the actor system's destructor: a TLS connection whose handshake never
+    // finished (a mute peer; CAF's heartbeat gives up on it) keeps CAF 0.17's shutdown waiting
+    // forever for its first write to drain.
+    std::_Exit(exit_unreachable);
   }
   auto store = std::move(*connected);
-  std::cout << "connected to " << addr << std::endl;
+  std::cout << "connected to " << addr << " over " << transport::transport_name(sys)
+            << std::endl;
   caf::scoped_actor self{sys};
   // A down_msg for the store arrives if the connection breaks while we wait for events.
   self->monitor(store);
@@ -265,28 +278,54 @@ bool parse_address(const std::string& x, std::string& host, uint16_t& port) {
   return true;
 }
 
+int usage() {
+  std::cerr << "usage: remote_client [--tls-cert FILE --tls-key FILE --tls-ca FILE] [HOST:PORT]\n"
+               "       (default HOST:PORT: $OOO_STORAGE_NODE, else 127.0.0.1:7700)"
+            << std::endl;
+  return exit_usage;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   std::string addr = "127.0.0.1:7700";
   if (auto env = std::getenv("OOO_STORAGE_NODE"); env != nullptr && *env != '\0')
     addr = env;
-  if (argc > 2 || (argc == 2 && (std::string{argv[1]} == "-h" || std::string{argv[1]} == "--help"))) {
-    std::cerr << "usage: remote_client [HOST:PORT]   (default $OOO_STORAGE_NODE, else "
-                 "127.0.0.1:7700)"
-              << std::endl;
-    return exit_usage;
+  transport::tls_files tls;
+  bool has_addr = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string* file = arg == "--tls-cert" ? &tls.cert
+                        : arg == "--tls-key" ? &tls.key
+                        : arg == "--tls-ca"  ? &tls.ca
+                                             : nullptr;
+    if (file != nullptr && i + 1 < argc)
+      *file = argv[++i];
+    else if (file == nullptr && !has_addr && !arg.empty() && arg[0] != '-')
+      addr = arg, has_addr = true;
+    else
+      return usage();
   }
-  if (argc == 2)
-    addr = argv[1];
   std::string host;
   uint16_t port = 0;
   if (!parse_address(addr, host, port)) {
     std::cerr << "error: node address must be HOST:PORT, got '" << addr << "'" << std::endl;
     return exit_usage;
   }
+  if (auto err = transport::check(tls, transport::tls_role::client)) {
+    std::cerr << "error: " << caf::actor_system_config::render(err) << std::endl;
+    return exit_usage;
+  }
   caf::actor_system_config cfg;
   cfg.load<caf::io::middleman>();
+  // With the TLS files: loads caf::openssl::manager and sets openssl.certificate, openssl.key
+  // and openssl.cafile, so that both sides verify each other against the CA.
+  if (auto err = transport::use_tls(cfg, tls)) {
+    std::cerr << "error: " << caf::actor_system_config::render(err) << std::endl;
+    return exit_store_error;
+  }
+  // Heartbeats both ways: the node notices when this program dies, and we notice a dead node.
+  transport::use_heartbeats(cfg);
   // Every node that talks to a store registers its types: unregistered types fail on the wire.
   register_types(cfg);
   caf::actor_system sys{cfg};

@@ -13,6 +13,11 @@ struct command_line {
   std::string node;
   /// Seconds every request may take.
   double timeout = 5.0;
+  /// `--tls-cert`, `--tls-key`, `--tls-ca` (or `$OOO_STORAGE_TLS_CERT`, ...): mutual TLS when
+  /// set, plain TCP when empty.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
   /// KEY or PATTERN.
   std::string key;
   /// DATA; `-` reads standard input.

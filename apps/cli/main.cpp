@@ -4,6 +4,7 @@
 // 2 usage error; 3 the node is unreachable or stopped answering.
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
@@ -17,6 +18,7 @@
 #include "apps/cli/session.hpp"
 #include "apps/cli/watch.hpp"
 #include "messages/key.hpp"
+#include "transport/tls_files.hpp"
 
 namespace ooo::storage::cli {
 namespace {
@@ -31,6 +33,13 @@ void declare(CLI::App& app, command_line& cmd) {
   app.add_option("--timeout", cmd.timeout, "seconds to wait for each answer of the node")
     ->capture_default_str()
     ->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--tls-cert", cmd.tls_cert, "mutual TLS: this client's certificate (PEM)")
+    ->envname("OOO_STORAGE_TLS_CERT");
+  app.add_option("--tls-key", cmd.tls_key, "mutual TLS: the private key of --tls-cert (PEM)")
+    ->envname("OOO_STORAGE_TLS_KEY");
+  app.add_option("--tls-ca", cmd.tls_ca, "mutual TLS: accept only a node whose certificate "
+                                         "this CA signed (PEM)")
+    ->envname("OOO_STORAGE_TLS_CA");
   app.footer(std::string{"Keys: "} + key_rules()
              + "\nExit codes: 0 ok, 1 store error, 2 usage error, 3 node unreachable.");
 
@@ -95,13 +104,30 @@ int run(int argc, char** argv) {
     std::cerr << "error: " << why << std::endl;
     return usage_error;
   }
+  transport::tls_files tls{cmd.tls_cert, cmd.tls_key, cmd.tls_ca, {}};
+  if (auto err = transport::check(tls, transport::tls_role::client)) {
+    // The context is the whole explanation (`--tls-key F does not belong to --tls-cert G`).
+    auto& why = err.context();
+    std::cerr << "error: "
+              << (why.match_elements<std::string>() ? why.get_as<std::string>(0)
+                                                    : caf::actor_system_config::render(err))
+              << std::endl;
+    return usage_error;
+  }
   if (cmd.command == "watch")
     interrupts::block();
   auto timeout = std::chrono::duration_cast<caf::timespan>(
     std::chrono::duration<double>{cmd.timeout});
-  session s{timeout};
-  if (auto err = s.connect(addr))
-    return s.report(err);
+  session s{timeout, tls};
+  if (auto err = s.connect(addr)) {
+    // Leave without CAF's shutdown: a TLS connection whose handshake never finished (a mute
+    // peer) keeps CAF 0.17 waiting forever for its first write to drain. Nothing else is
+    // running yet.
+    auto code = s.report(err);
+    std::cout.flush();
+    std::cerr.flush();
+    std::_Exit(code);
+  }
   if (cmd.command == "watch")
     return run_watch(s, cmd);
   return run_command(s, cmd);

@@ -9,6 +9,7 @@
 #include "apps/cli/exit_code.hpp"
 #include "messages/errc.hpp"
 #include "messages/register_types.hpp"
+#include "transport/network.hpp"
 
 namespace ooo::storage::cli {
 
@@ -40,11 +41,42 @@ bool is_unreachable(const caf::error& err) {
   }
 }
 
+/// What a failed connection attempt most likely means, for the error message; empty if the
+/// error says it already (e.g. nothing listens on the port).
+std::string why_no_handshake(const caf::error& err, bool tls) {
+  if (err.category() != caf::atom("system"))
+    return {};
+  switch (static_cast<caf::sec>(err.code())) {
+    case caf::sec::disconnect_during_handshake:
+      return tls ? " (the TLS handshake failed: the node refused this client's certificate, its "
+                   "own certificate is not signed by --tls-ca, or it is not a TLS node)"
+                 : " (the node closed the connection during the handshake: a TLS node admits "
+                   "only clients with --tls-cert, --tls-key and --tls-ca)";
+    case caf::sec::cannot_connect_to_node:
+      // CAF's OpenSSL module gives no detail when the handshake fails at once; a refused TCP
+      // connection carries its own ("ip_connect failed").
+      if (tls && err.context().empty())
+        return " (the TLS handshake failed at once: is it a TLS node, and is its certificate "
+               "signed by --tls-ca?)";
+      return {};
+    case caf::sec::request_timeout:
+    case caf::sec::connection_timeout: // CAF 0.17's heartbeat ends a handshake that hangs
+      return tls ? " (no handshake within the timeout: is it a TLS node?)"
+                 : " (no handshake within the timeout; a TLS node does not answer clients "
+                   "without --tls-cert, --tls-key and --tls-ca)";
+    default:
+      return {};
+  }
+}
+
 } // namespace
 
-session::session(caf::timespan timeout)
+session::session(caf::timespan timeout, const transport::tls_files& tls)
   : cfg_(std::make_unique<caf::actor_system_config>()), timeout_(timeout) {
   cfg_->load<caf::io::middleman>();
+  setup_error_ = transport::use_tls(*cfg_, tls);
+  // A `watch` may sit quietly for hours: the node hears our heartbeats, we notice a dead node.
+  transport::use_heartbeats(*cfg_);
   register_types(*cfg_);
   sys_ = std::make_unique<caf::actor_system>(*cfg_);
   self_ = std::make_unique<caf::scoped_actor>(*sys_);
@@ -59,22 +91,26 @@ session::~session() {
 
 caf::error session::connect(const node_address& addr) {
   addr_ = addr;
+  if (setup_error_)
+    return setup_error_;
   // What `middleman::remote_actor` does, but with a timeout: it would wait forever for a peer
   // that accepts the connection and never completes CAF's handshake.
   caf::error err;
   caf::strong_actor_ptr ptr;
   std::set<std::string> ifs;
   (*self_)
-    ->request(sys_->middleman().actor_handle(), timeout_, caf::connect_atom::value, addr.host,
-              addr.port)
+    ->request(transport::middleman_actor_of(*sys_), timeout_, caf::connect_atom::value,
+              addr.host, addr.port)
     .receive(
       [&](caf::node_id&, caf::strong_actor_ptr& x, std::set<std::string>& xs) {
         ptr = std::move(x);
         ifs = std::move(xs);
       },
       [&](caf::error& x) { err = std::move(x); });
-  if (err)
+  if (err) {
+    connect_hint_ = why_no_handshake(err, transport::uses_tls(*sys_));
     return err;
+  }
   if (!ptr)
     return caf::make_error(caf::sec::no_actor_published_at_port, addr.port);
   if (!sys_->assignable<store_actor>(ifs))
@@ -90,7 +126,7 @@ int session::report(const caf::error& err) {
   }
   if (is_unreachable(err)) {
     std::cerr << "error: node " << addr_.to_string() << " unreachable: " << sys_->render(err)
-              << std::endl;
+              << connect_hint_ << std::endl;
     return unreachable;
   }
   std::cerr << "error: " << sys_->render(err) << std::endl;

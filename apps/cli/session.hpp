@@ -12,14 +12,16 @@
 
 #include "apps/cli/node_address.hpp"
 #include "messages/store_actor.hpp"
+#include "transport/tls_files.hpp"
 
 namespace ooo::storage::cli {
 
-/// The CLI's own CAF node, connected to one store. Every request carries `timeout`: a node
-/// that went away is reported after at most that long, never waited for forever.
+/// The CLI's own CAF node, connected to one store over plain TCP or mutual TLS (`tls`, already
+/// checked), with heartbeats. Every request carries `timeout`: a node that went away is
+/// reported after at most that long, never waited for forever.
 class session {
 public:
-  explicit session(caf::timespan timeout);
+  session(caf::timespan timeout, const transport::tls_files& tls);
 
   ~session();
 
@@ -74,6 +76,10 @@ private:
   store_actor store_;
   caf::timespan timeout_;
   node_address addr_;
+  /// Why TLS could not be set up; `connect` returns it.
+  caf::error setup_error_;
+  /// Appended to the error of a failed connection: what it most likely means.
+  std::string connect_hint_;
 };
 
 } // namespace ooo::storage::cli

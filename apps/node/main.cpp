@@ -19,10 +19,12 @@
 #include "caf/scoped_actor.hpp"
 
 #include "actors/store.hpp"
+#include "apps/node/listen_policy.hpp"
 #include "apps/node/node_config.hpp"
 #include "apps/node/stop_signals.hpp"
 #include "messages/errc.hpp"
 #include "persistence/rocksdb_adapter.hpp"
+#include "transport/network.hpp"
 
 namespace ooo::storage {
 namespace {
@@ -72,14 +74,16 @@ int serve(caf::actor_system& sys, const node_settings& cfg, std::unique_ptr<adap
     return fail(render(err));
   }
   const char* in = cfg.host == "0.0.0.0" ? nullptr : cfg.host.c_str();
-  auto port = sys.middleman().publish(store, cfg.port, in, true);
+  // One port, TLS or plain (never both): see listen_policy.hpp.
+  auto port = transport::publish(store, cfg.port, in);
   if (!port) {
     stop_store();
     return fail("cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": "
                 + sys.render(port.error()));
   }
-  spdlog::info("store started: {} shards, durability {}, data dir {}", shards,
-               to_string(cfg.mode), cfg.mode == durability::memory ? "-" : cfg.data_dir);
+  spdlog::info("store started: {} shards, durability {}, data dir {}, {}", shards,
+               to_string(cfg.mode), cfg.mode == durability::memory ? "-" : cfg.data_dir,
+               transport::uses_tls(sys) ? "mutual TLS" : "plain TCP");
   std::cout << "listening on " << cfg.host << ':' << *port << std::endl;
   auto sig = wait_for_stop_signal();
   spdlog::info("{}: closing the store", sig);
@@ -115,6 +119,12 @@ int run(int argc, char** argv) {
     std::cerr << "error: " << caf::actor_system_config::render(settings.error()) << std::endl;
     return 2;
   }
+  if (auto err = transport::use_tls(cfg, settings->tls))
+    return fail(caf::actor_system_config::render(err));
+  if (settings->insecure && !is_loopback(settings->host))
+    spdlog::warn("--insecure: plain TCP on {}, no authentication: anyone who reaches this port "
+                 "can read, write and delete every key",
+                 settings->host);
   std::unique_ptr<adapter> disk;
   if (settings->mode != durability::memory) {
     auto opened = rocksdb_adapter::open(settings->data_dir, settings->mode);

@@ -5,7 +5,9 @@
 
 #include "caf/io/middleman.hpp"
 
+#include "apps/node/listen_policy.hpp"
 #include "messages/register_types.hpp"
+#include "transport/network.hpp"
 
 namespace ooo::storage {
 
@@ -15,13 +17,19 @@ node_config::node_config() {
     .add(port, "port", "TCP port (default 7700; 0 picks a free one)")
     .add(data_dir, "data-dir", "RocksDB directory (default ./data)")
     .add(durability_name, "durability", "sync, async or memory (default sync)")
-    .add(shards, "shards", "shard actors (default 0: one per hardware thread, at least 2)");
+    .add(shards, "shards", "shard actors (default 0: one per hardware thread, at least 2)")
+    .add(tls_cert, "tls-cert", "mutual TLS: this node's certificate (PEM; with --tls-key/-ca)")
+    .add(tls_key, "tls-key", "mutual TLS: the private key of --tls-cert (PEM)")
+    .add(tls_ca, "tls-ca", "mutual TLS: admit only peers whose certificate this CA signed (PEM)")
+    .add(insecure, "insecure", "allow plain TCP on a non-loopback --host (anyone reaching it "
+                               "owns the store)");
   load<caf::io::middleman>();
   register_types(*this);
   // Idle workers skip CAF's 50 us moderate sleeps and block until work arrives: a request
   // round trip costs ~20 us instead of ~90 us, without idle spinning (bench/README.md). A
   // config file or the command line may still set it.
   set("work-stealing.moderate-poll-attempts", size_t{0});
+  transport::use_heartbeats(*this);
 }
 
 caf::expected<node_settings> node_config::settings() const {
@@ -44,12 +52,17 @@ caf::expected<node_settings> node_config::settings() const {
     return caf::make_error(caf::sec::invalid_argument,
                            "--shards must be in 0..1024, got " + std::to_string(shards));
   result.shards = static_cast<size_t>(shards);
+  result.tls = transport::tls_files{tls_cert, tls_key, tls_ca, openssl_passphrase};
+  result.insecure = insecure;
+  if (auto err = check_listen_policy(host, result.tls, insecure, *this))
+    return err;
   return result;
 }
 
 std::vector<std::string> normalize_args(int argc, char** argv) {
-  static constexpr std::array<std::string_view, 6> with_value{
-    {"--host", "--port", "--data-dir", "--durability", "--shards", "--config"}};
+  static constexpr std::array<std::string_view, 9> with_value{
+    {"--host", "--port", "--data-dir", "--durability", "--shards", "--config", "--tls-cert",
+     "--tls-key", "--tls-ca"}};
   std::vector<std::string> result;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

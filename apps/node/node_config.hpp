@@ -8,6 +8,7 @@
 #include "caf/expected.hpp"
 
 #include "persistence/adapter.hpp"
+#include "transport/tls_files.hpp"
 
 namespace ooo::storage {
 
@@ -19,16 +20,22 @@ struct node_settings {
   durability mode = durability::sync;
   /// 0: one shard per hardware thread (at least 2).
   size_t shards = 0;
+  /// Mutual TLS when set (checked: the files fit together); plain TCP when empty.
+  transport::tls_files tls;
+  /// Plain TCP on a non-loopback address was asked for explicitly (`--insecure`).
+  bool insecure = false;
 };
 
 /// `ooo-storaged`'s configuration: CAF's own config system (command line plus an ini file given
 /// with `--config FILE`), with the node's options in the `global` category next to CAF's
-/// (`scheduler.*`, `middleman.*`, ...). Loads the middleman and registers the store's types.
+/// (`scheduler.*`, `middleman.*`, ...). Loads the middleman, registers the store's types and
+/// turns on heartbeats (`transport::use_heartbeats`; the config may still change them).
 class node_config : public caf::actor_system_config {
 public:
   node_config();
 
-  /// Checks ranges and names; the error text says which option is wrong.
+  /// Checks ranges, names and the secure defaults (`check_listen_policy`); the error text says
+  /// which option is wrong.
   caf::expected<node_settings> settings() const;
 
   std::string host = "127.0.0.1";
@@ -36,6 +43,10 @@ public:
   std::string data_dir = "./data";
   std::string durability_name = "sync";
   int64_t shards = 0;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  bool insecure = false;
 };
 
 /// Rewrites the command line into CAF's syntax: `--opt VALUE` becomes `--opt=VALUE` for the

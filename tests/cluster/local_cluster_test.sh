@@ -2,9 +2,11 @@
 # deploy/local-cluster.sh end to end: start 3 nodes, status, each node answers the CLI and keeps
 # its own data, stop, every PID is gone. Whatever happens, the nodes this test started are
 # stopped (trap), and every wait is bounded.
-#   local_cluster_test.sh LOCAL_CLUSTER_SH OOO_STORAGED OOO_STORAGE
+# Then the same script with --tls-cert/--tls-key/--tls-ca (certificates from MAKE_CERTS_SH):
+# clients with a certificate of the CA are served, clients without are refused (exit 3).
+#   local_cluster_test.sh LOCAL_CLUSTER_SH OOO_STORAGED OOO_STORAGE MAKE_CERTS_SH
 set -euo pipefail
-script=$1 node_bin=$2 cli=$3
+script=$1 node_bin=$2 cli=$3 make_certs=$4
 work=$(mktemp -d "${TMPDIR:-/tmp}/ooo-cluster-test.XXXXXX")
 export OOO_CLUSTER_DIR=$work/cluster OOO_STORAGED=$node_bin OOO_CLUSTER_STOP_TIMEOUT=20
 
@@ -96,4 +98,33 @@ cli --node "${addrs[0]}" stats >/dev/null 2>&1
 code=$?
 set -e
 [ $code -eq 3 ] || fail "CLI against a stopped node exited $code, expected 3"
+
+echo "== start 2 with TLS"
+certs=$work/certs
+bash "$make_certs" "$certs" >/dev/null || fail "make-certs.sh failed"
+export OOO_CLUSTER_DIR=$work/tls-cluster
+out=$(timeout 60 "$script" start 2 --tls-cert "$certs/node.pem" --tls-key "$certs/node.key" \
+  --tls-ca "$certs/ca.pem" -- --shards 2) || fail "TLS start exited $?: $out"
+echo "$out"
+mapfile -t addrs < <(sed -n 's/^node-[0-9]* pid [0-9]* listening on //p' <<<"$out")
+mapfile -t pids < <(sed -n 's/^node-[0-9]* pid \([0-9]*\) .*/\1/p' <<<"$out")
+[ ${#addrs[@]} -eq 2 ] || fail "expected 2 addresses, got: $out"
+grep -q 'mutual TLS' "$OOO_CLUSTER_DIR/node-1/stderr.log" || fail "node-1 does not use TLS"
+tls=(--tls-cert "$certs/client.pem" --tls-key "$certs/client.key" --tls-ca "$certs/ca.pem")
+for i in 0 1; do
+  got=$(cli --node "${addrs[i]}" "${tls[@]}" set "cluster/tls" "$i") || fail "TLS set: ${addrs[i]}"
+  [ "$got" = tls ] || fail "TLS set on ${addrs[i]} printed $got"
+  got=$(cli --node "${addrs[i]}" "${tls[@]}" get --raw cluster/tls) || fail "TLS get on ${addrs[i]}"
+  [ "$got" = "$i" ] || fail "node ${addrs[i]} holds $got over TLS, expected $i"
+  set +e
+  cli --node "${addrs[i]}" stats >/dev/null 2>&1
+  code=$?
+  set -e
+  [ $code -eq 3 ] || fail "CLI without a certificate against ${addrs[i]} exited $code, expected 3"
+done
+out=$(timeout 60 "$script" stop) || fail "TLS stop exited $?: $out"
+[ "$(grep -c ' stopped (pid ' <<<"$out")" -eq 2 ] || fail "TLS stop: $out"
+if timeout 30 "$script" start 1 --tls-cert "$certs/node.pem" >/dev/null 2>&1; then
+  fail "start with only --tls-cert succeeded"
+fi
 echo "PASS"

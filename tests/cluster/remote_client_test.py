@@ -1,7 +1,9 @@
 """The example program examples/remote_client against a real node: start ooo-storaged on
 127.0.0.1 with port 0, run the example, check its exit code and what it printed; then check that
 it reports an unreachable node with exit code 3 within seconds. The node is always stopped.
-Standard library only.   remote_client_test.py OOO_STORAGED REMOTE_CLIENT"""
+With --tls MAKE_CERTS_SH, node and example use mutual TLS (certificates from make-certs.sh), and
+the example without certificates is refused with exit code 3. Standard library only.
+    remote_client_test.py OOO_STORAGED REMOTE_CLIENT [--tls MAKE_CERTS_SH]"""
 
 import os
 import re
@@ -39,27 +41,37 @@ def read_line(stream, timeout):
     return buf.decode(errors="replace").rstrip("\n")
 
 
-def run_example(example, addr, timeout=30):
+def run_example(example, addr, tls=(), timeout=30):
     began = time.monotonic()
-    r = subprocess.run([example, addr], capture_output=True, text=True, timeout=timeout)
-    print(f"$ remote_client {addr}  -> exit {r.returncode} in {time.monotonic() - began:.1f}s")
+    r = subprocess.run([example, *tls, addr], capture_output=True, text=True, timeout=timeout)
+    print(f"$ remote_client {' '.join(tls)} {addr}  -> exit {r.returncode} in "
+          f"{time.monotonic() - began:.1f}s")
     print(r.stdout + r.stderr, end="", flush=True)
     return r, time.monotonic() - began
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 5) or (len(sys.argv) == 5 and sys.argv[3] != "--tls"):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     daemon, example = sys.argv[1], sys.argv[2]
     work = tempfile.mkdtemp(prefix="ooo-example-test-")
     err_path = os.path.join(work, "node.err")
     node = None
+    node_tls, tls = [], []
     try:
+        if len(sys.argv) == 5:
+            certs = os.path.join(work, "certs")
+            subprocess.run(["bash", sys.argv[4], certs], check=True, capture_output=True,
+                           timeout=60)
+            node_tls = ["--tls-cert", f"{certs}/node.pem", "--tls-key", f"{certs}/node.key",
+                        "--tls-ca", f"{certs}/ca.pem"]
+            tls = ["--tls-cert", f"{certs}/client.pem", "--tls-key", f"{certs}/client.key",
+                   "--tls-ca", f"{certs}/ca.pem"]
         with open(err_path, "wb") as err:
             node = subprocess.Popen(
                 [daemon, "--host", "127.0.0.1", "--port", "0", "--data-dir",
-                 os.path.join(work, "data"), "--shards", "2"],
+                 os.path.join(work, "data"), "--shards", "2", *node_tls],
                 stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL)
         line = read_line(node.stdout, 20)
         m = LISTENING.match(line)
@@ -69,11 +81,13 @@ def main():
 
         # Twice: the second run must not see the first run's keys or events.
         for attempt in (1, 2):
-            r, _ = run_example(example, addr)
+            r, _ = run_example(example, addr, tls)
             if r.returncode != 0:
                 fail(f"run {attempt}: exit code {r.returncode}")
             out = r.stdout
-            for want in (f"connected to {addr}", "(on this node)", "/greeting -> revision",
+            over = "TLS" if tls else "plain TCP"
+            for want in (f"connected to {addr} over {over}", "(on this node)",
+                         "/greeting -> revision",
                          '-> {"hello":"world"}', "ok: received 3 events of our own writes"):
                 if want not in out:
                     fail(f"run {attempt}: output lacks {want!r}")
@@ -85,6 +99,13 @@ def main():
             if revs != sorted(revs) or len(set(revs)) != 3:
                 fail(f"run {attempt}: revisions not increasing: {revs}")
 
+        if tls:
+            # Without certificates the TLS node refuses the example.
+            r, seconds = run_example(example, addr)
+            if r.returncode != 3 or "unreachable" not in r.stderr or seconds > 10:
+                fail(f"without certificates: exit {r.returncode}, {r.stderr!r} after "
+                     f"{seconds:.1f}s")
+
         node.send_signal(signal.SIGTERM)
         try:
             code = node.wait(timeout=20)
@@ -94,7 +115,7 @@ def main():
             fail(f"node exited {code}")
 
         # Unreachable: the node is gone; nothing listens on its port any more.
-        r, seconds = run_example(example, addr)
+        r, seconds = run_example(example, addr, tls)
         if r.returncode != 3:
             fail(f"against a stopped node: exit code {r.returncode}, expected 3")
         if "unreachable" not in r.stderr or seconds > 10:
@@ -104,7 +125,7 @@ def main():
         with socket.socket() as mute:
             mute.bind(("127.0.0.1", 0))
             mute.listen()
-            r, seconds = run_example(example, f"127.0.0.1:{mute.getsockname()[1]}")
+            r, seconds = run_example(example, f"127.0.0.1:{mute.getsockname()[1]}", tls)
         if r.returncode != 3 or "unreachable" not in r.stderr or seconds > 15:
             fail(f"against a mute port: exit {r.returncode}, {r.stderr!r} after {seconds:.1f}s")
         print("PASS", flush=True)

@@ -1,8 +1,10 @@
 // crash_writer: the client half of the crash test (tests/crash/crash_test.py).
 //
-//   crash_writer write  HOST PORT ROUND   pipelines writes of crash/ROUND/<i> and prints
-//                                          "ok KEY REVISION" once each write is answered
-//   crash_writer verify HOST PORT LOG     checks a restarted node against the answered writes
+//   crash_writer write  HOST PORT ROUND [TLS]   pipelines writes of crash/ROUND/<i> and prints
+//                                                "ok KEY REVISION" once each write is answered
+//   crash_writer verify HOST PORT LOG [TLS]     checks a restarted node against the answered
+//                                                writes
+//   TLS: --tls-cert FILE --tls-key FILE --tls-ca FILE (mutual TLS, as the node's options)
 //
 // Every value is a function of its key, so "nothing unanswered is half-present" is checkable:
 // a present key must hold exactly value_of(key), answered or not.
@@ -23,6 +25,8 @@
 #include "messages/errc.hpp"
 #include "messages/register_types.hpp"
 #include "messages/store_actor.hpp"
+#include "transport/network.hpp"
+#include "transport/tls_files.hpp"
 
 using namespace ooo::storage;
 using namespace std::chrono_literals;
@@ -47,7 +51,7 @@ struct config : caf::actor_system_config {
 
 caf::expected<store_actor> connect(caf::actor_system& sys, const std::string& host,
                                    uint16_t port) {
-  return sys.middleman().remote_actor<store_actor>(host, port);
+  return transport::remote_actor<store_actor>(sys, host, port);
 }
 
 int write(caf::actor_system& sys, store_actor store, const std::string& round) {
@@ -141,14 +145,39 @@ int verify(caf::actor_system& sys, store_actor store, const std::string& log_fil
 
 } // namespace
 
+int usage() {
+  std::cerr << "usage: crash_writer write HOST PORT ROUND [TLS] | verify HOST PORT LOG [TLS]\n"
+               "       TLS: --tls-cert FILE --tls-key FILE --tls-ca FILE\n";
+  return 2;
+}
+
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::cerr << "usage: crash_writer write HOST PORT ROUND | verify HOST PORT LOG\n";
+  if (argc != 5 && argc != 11)
+    return usage();
+  std::string mode = argv[1];
+  transport::tls_files tls;
+  for (int i = 5; i + 1 < argc; i += 2) {
+    std::string opt = argv[i];
+    auto* file = opt == "--tls-cert" ? &tls.cert
+                 : opt == "--tls-key" ? &tls.key
+                 : opt == "--tls-ca"  ? &tls.ca
+                                      : nullptr;
+    if (file == nullptr)
+      return usage();
+    *file = argv[i + 1];
+  }
+  if (auto err = transport::check(tls, transport::tls_role::client)) {
+    std::cerr << caf::actor_system_config::render(err) << "\n";
     return 2;
   }
-  std::string mode = argv[1];
   config cfg;
-  caf::actor_system sys{cfg.load<caf::io::middleman>()};
+  cfg.load<caf::io::middleman>();
+  if (auto err = transport::use_tls(cfg, tls)) {
+    std::cerr << caf::actor_system_config::render(err) << "\n";
+    return 2;
+  }
+  transport::use_heartbeats(cfg);
+  caf::actor_system sys{cfg};
   auto store = connect(sys, argv[2], static_cast<uint16_t>(std::stoi(argv[3])));
   if (!store) {
     std::cerr << "cannot connect: " << sys.render(store.error()) << "\n";

@@ -134,17 +134,19 @@ class Result:
 
 
 class Cli:
-    """Runs ooo-storage against one node."""
+    """Runs ooo-storage against one node; `extra` (e.g. the TLS options) goes before the
+    command."""
 
-    def __init__(self, binary, node=None):
+    def __init__(self, binary, node=None, extra=()):
         self.binary = binary
         self.node = node
+        self.extra = list(extra)
 
     def run(self, *args, node=True, stdin=None, env=None, timeout=CLI_TIMEOUT):
         argv = [self.binary]
         if node and self.node is not None:
             argv += ["--node", self.node.address]
-        argv += list(args)
+        argv += self.extra + list(args)
         began = time.monotonic()
         proc = subprocess.run(argv, input=stdin, capture_output=True, timeout=timeout, env=env)
         return Result(proc.returncode, proc.stdout.decode(errors="replace"),
@@ -157,9 +159,35 @@ class Cli:
         return r.out
 
     def spawn(self, *args):
-        argv = [self.binary, "--node", self.node.address, *args]
+        argv = [self.binary, "--node", self.node.address, *self.extra, *args]
         return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 stdin=subprocess.DEVNULL)
+
+
+MAKE_CERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy",
+                          "make-certs.sh")
+
+
+class Certs:
+    """A private CA with a node and a client certificate, made by deploy/make-certs.sh."""
+
+    def __init__(self, directory):
+        r = subprocess.run(["bash", MAKE_CERTS, directory], capture_output=True, timeout=60)
+        if r.returncode != 0:
+            raise Failure(f"make-certs.sh failed: {r.stderr.decode(errors='replace')}")
+        self.dir = directory
+        self.ca = os.path.join(directory, "ca.pem")
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def node_args(self):
+        return ["--tls-cert", self.path("node.pem"), "--tls-key", self.path("node.key"),
+                "--tls-ca", self.ca]
+
+    def client_args(self):
+        return ["--tls-cert", self.path("client.pem"), "--tls-key", self.path("client.key"),
+                "--tls-ca", self.ca]
 
 
 def wait_until(what, predicate, timeout=10.0, interval=0.1):
@@ -223,8 +251,11 @@ class Context:
         self.nodes.append(n)
         return n.start()
 
-    def cli(self, node):
-        return Cli(self.cli_binary, node)
+    def cli(self, node, extra=()):
+        return Cli(self.cli_binary, node, extra)
+
+    def certs(self, name="certs"):
+        return Certs(os.path.join(self.dir, name))
 
     def track(self, proc):
         self.procs.append(proc)
