@@ -16,6 +16,8 @@ node_config::node_config() {
     .add(data_dir, "data-dir", "RocksDB directory (default ./data)")
     .add(durability_name, "durability", "sync, async or memory (default sync)")
     .add(shards, "shards", "shard actors (default 0: one per hardware thread, at least 2)");
+  opt_group http_options{custom_options_, "global"};
+  http.add_options(http_options);
   load<caf::io::middleman>();
   register_types(*this);
   // Idle workers skip CAF's 50 us moderate sleeps and block until work arrives: a request
@@ -57,6 +59,9 @@ std::vector<std::string> normalize_args(int argc, char** argv) {
       arg.replace(0, 8, "--config-file");
     bool takes_next = false;
     for (auto name : with_value)
+      if (argv[i] == name)
+        takes_next = true;
+    for (auto name : gateway::gateway_config::options_with_value())
       if (argv[i] == name)
         takes_next = true;
     if (takes_next && i + 1 < argc)

@@ -7,6 +7,7 @@
 #include "caf/actor_system_config.hpp"
 #include "caf/expected.hpp"
 
+#include "gateway/gateway_config.hpp"
 #include "persistence/adapter.hpp"
 
 namespace ooo::storage {
@@ -36,6 +37,8 @@ public:
   std::string data_dir = "./data";
   std::string durability_name = "sync";
   int64_t shards = 0;
+  /// The HTTP gateway's options (`--http ...`), checked by `http.settings()`.
+  gateway::gateway_config http;
 };
 
 /// Rewrites the command line into CAF's syntax: `--opt VALUE` becomes `--opt=VALUE` for the
