@@ -17,7 +17,8 @@ void append_quoted(std::string& out, std::string_view text) {
 json data_value(const bytes& data) {
   if (is_json(data))
     return json::parse(data.begin(), data.end());
-  return json(std::string(data.begin(), data.end()));
+  // Through text once, so that the DOM holds valid UTF-8 only (diffs compare it).
+  return json::parse(dump(json(std::string(data.begin(), data.end()))));
 }
 
 json object_value(const object& x) {
