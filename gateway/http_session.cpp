@@ -1,5 +1,6 @@
 #include "gateway/http_session.hpp"
 
+#include <array>
 #include <optional>
 
 #include <boost/asio/dispatch.hpp>
@@ -28,6 +29,10 @@ using namespace std::chrono_literals;
 /// request on a kept-alive connection.
 constexpr auto read_timeout = 30s;
 constexpr size_t max_header_size = 64u << 10;
+/// After refusing a request, what the client still sends is read and dropped for this long, up
+/// to this much, so that it gets to read the answer.
+constexpr auto linger_time = 5s;
+constexpr size_t linger_bytes = 32u << 20;
 
 bool iequals(beast::string_view a, beast::string_view b) {
   return beast::iequals(a, b);
@@ -59,11 +64,12 @@ private:
   void on_header(beast::error_code ec) {
     if (ec == http::error::header_limit)
       return refuse(431, "Request Header Fields Too Large", operation::other);
+    // A Content-Length over the body limit fails here already, before any body is read.
+    if (ec == http::error::body_limit)
+      return refuse(413, "Request Entity Too Large", operation::other);
     if (ec)
       return close();
     auto& req = parser_->get();
-    if (auto length = parser_->content_length(); length && *length > max_body_size)
-      return refuse(413, "Request Entity Too Large", operation::other);
     if (iequals(req[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                      req.version());
@@ -138,13 +144,29 @@ private:
                      std::move(slot_), ctx_.channels);
   }
 
-  /// Answers something the routes never saw (the request could not be read whole) and closes.
+  /// Answers something the routes never saw (the request could not be read whole) and closes
+  /// once the client stopped sending: closing at once would reset the connection under a
+  /// client still sending its body, and it would never see the answer.
   void refuse(unsigned status, std::string text, operation op) {
     keep_alive_ = false;
+    linger_ = true;
     ctx_.http_routes.count(op, status);
     auto res = text_answer(status, std::move(text));
     with_cors(res);
     write(std::move(res));
+  }
+
+  /// Reads and drops what the client still sends, for a bounded time and amount.
+  void drain(size_t left) {
+    if (left == 0)
+      return close_now();
+    auto chunk = std::make_shared<std::array<char, 64 * 1024>>();
+    stream_.async_read_some(net::buffer(*chunk), [self = shared_from_this(), chunk,
+                                                  left](beast::error_code ec, size_t n) {
+      if (ec)
+        return self->close_now();
+      self->drain(left > n ? left - n : 0);
+    });
   }
 
   void write(http_response answer) {
@@ -170,6 +192,15 @@ private:
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    if (linger_) {
+      linger_ = false;
+      stream_.expires_after(linger_time);
+      return drain(linger_bytes);
+    }
+    stream_.close();
+  }
+
+  void close_now() {
     stream_.close();
   }
 
@@ -179,6 +210,8 @@ private:
   gateway_context& ctx_;
   connection_slot slot_;
   bool keep_alive_ = false;
+  /// Drain before closing (after a refused request).
+  bool linger_ = false;
   unsigned version_ = 11;
 };
 
