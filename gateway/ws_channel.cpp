@@ -15,6 +15,10 @@ ws_peer::~ws_peer() {
   // nop
 }
 
+void ws_peer::prepare(std::function<void()> ready) {
+  ready();
+}
+
 ws_channel::~ws_channel() {
   // nop
 }
@@ -91,8 +95,11 @@ public:
     }));
     ws_.read_message_max(max_body_size);
     ws_.binary(true);
-    ws_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
-      self->on_accept(ec);
+    request_ = std::move(req);
+    peer_ = make_peer_(weak_from_this());
+    make_peer_ = nullptr;
+    peer_->prepare([self = shared_from_this()] {
+      self->post([self] { self->accept(); });
     });
   }
 
@@ -108,7 +115,7 @@ public:
       return;
     queued_bytes_ += frame.size();
     queue_.push_back(std::move(frame));
-    if (!writing_)
+    if (accepted_ && !writing_)
       write_next();
   }
 
@@ -124,7 +131,7 @@ public:
       return;
     closing_ = true;
     close_reason_ = std::move(reason);
-    if (!writing_)
+    if (accepted_ && !writing_)
       send_close();
   }
 
@@ -138,13 +145,27 @@ public:
   }
 
 private:
+  void accept() {
+    if (accepting_)
+      return;
+    accepting_ = true;
+    ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) {
+      self->on_accept(ec);
+    });
+  }
+
   void on_accept(beast::error_code ec) {
+    request_ = {};
     if (ec)
       return finish();
-    peer_ = make_peer_(weak_from_this());
-    make_peer_ = nullptr;
+    accepted_ = true;
     read_next();
-    peer_->opened();
+    if (!queue_.empty())
+      write_next();
+    else if (closing_)
+      send_close();
+    if (peer_)
+      peer_->opened();
   }
 
   void read_next() {
@@ -208,6 +229,10 @@ private:
   }
 
   websocket::stream<beast::tcp_stream> ws_;
+  /// The upgrade request, kept until the handshake.
+  http::request<http::string_body> request_;
+  bool accepting_ = false;
+  bool accepted_ = false;
   beast::flat_buffer in_;
   std::deque<std::string> queue_;
   size_t queued_bytes_ = 0;

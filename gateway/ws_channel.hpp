@@ -15,7 +15,13 @@ class ws_peer {
 public:
   virtual ~ws_peer();
 
-  /// The handshake is done: frames may be sent.
+  /// Before the handshake: call `ready` once the peer is ready for the client (frames sent
+  /// until then go out right after the handshake). A subscription reads its first state here,
+  /// as ooo's server does before it upgrades, so that whatever the client writes once it
+  /// sees the connection open comes after that state.
+  virtual void prepare(std::function<void()> ready);
+
+  /// The handshake is done.
   virtual void opened() = 0;
 
   /// The queue of unsent frames, after being `congested()`, is empty again.

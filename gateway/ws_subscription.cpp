@@ -32,8 +32,13 @@ void ws_subscription::on_strand(F fn) {
 
 // -- the first state, and a fresh one after lost events ---------------------------------------
 
-void ws_subscription::opened() {
+void ws_subscription::prepare(std::function<void()> ready) {
+  ready_ = std::move(ready);
   begin_sync();
+}
+
+void ws_subscription::opened() {
+  // nop: the first state is queued already
 }
 
 void ws_subscription::begin_sync() {
@@ -135,13 +140,15 @@ void ws_subscription::finish_sync(uint64_t committed, std::vector<object> state)
       // Nothing the client lacks, as far as can be seen: it keeps what it has.
       stamp_ = since;
       uncertain_ = true;
-      return release_held();
+      release_held();
+      return handshake();
     }
   }
   stamp_ = newest;
   uncertain_ = false;
   send_snapshot();
   release_held();
+  handshake();
 }
 
 // -- events -----------------------------------------------------------------------------------
@@ -254,6 +261,15 @@ void ws_subscription::send_patch(const json& ops) {
 void ws_subscription::fail(std::string reason) {
   if (auto channel = channel_.lock())
     channel->close(std::move(reason));
+  handshake(); // the close reaches the client once it is connected
+}
+
+void ws_subscription::handshake() {
+  if (ready_) {
+    auto ready = std::move(ready_);
+    ready_ = nullptr;
+    ready();
+  }
 }
 
 void ws_subscription::closed() {

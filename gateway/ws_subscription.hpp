@@ -21,7 +21,9 @@ namespace ooo::storage::gateway {
 /// makes no sense (from ooo's empty object, or for a glob delete). Every frame carries the
 /// store revision its state reflects, in hex, as its `version`.
 ///
-/// Getting the first state right (subscribe first, then read, so nothing falls in between):
+/// Getting the first state right, before the handshake completes as in ooo's server (so that
+/// what the client writes once it sees the connection open comes as changes after it), and
+/// subscribing before reading (so that nothing falls in between):
 /// 1. ask the store's newest committed revision S;
 /// 2. subscribe (drop mode), replaying from the client's `?v=` if it sent one, else from S;
 /// 3. read the key or pattern; everything up to S is in it (a shard applies a change before
@@ -45,6 +47,7 @@ public:
   ~ws_subscription() override;
 
   // -- ws_peer (on the connection's strand) ---------------------------------------------------
+  void prepare(std::function<void()> ready) override;
   void opened() override;
   void drained() override;
   void closed() override;
@@ -72,6 +75,8 @@ private:
   void send_snapshot();
   void send_patch(const json& ops);
   void fail(std::string reason);
+  /// Lets the channel complete the handshake (once).
+  void handshake();
 
   std::weak_ptr<ws_channel> channel_;
   store_client& store_;
@@ -91,6 +96,8 @@ private:
   bool uncertain_ = false;
   /// Events delivered while syncing (acknowledged; applied once the read is in).
   std::vector<event> buffered_;
+  /// Completes the handshake once the first state is in.
+  std::function<void()> ready_;
   /// Batches held back while the connection is congested (not acknowledged yet).
   std::deque<std::pair<uint64_t, std::vector<event>>> held_;
 };
