@@ -9,7 +9,7 @@ namespace ooo::storage::gateway {
 namespace net = boost::asio;
 
 listener::listener(net::io_context& ioc, gateway_context& ctx)
-  : ioc_(ioc), acceptor_(net::make_strand(ioc)), ctx_(ctx) {
+  : ioc_(ioc), acceptor_(net::make_strand(ioc)), retry_(acceptor_.get_executor()), ctx_(ctx) {
   // nop
 }
 
@@ -44,6 +44,7 @@ void listener::stop() {
   net::post(acceptor_.get_executor(), [self = shared_from_this()] {
     boost::system::error_code ec;
     self->acceptor_.close(ec);
+    self->retry_.cancel();
   });
 }
 
@@ -53,12 +54,19 @@ void listener::accept_next() {
                                                    net::ip::tcp::socket socket) {
     if (ec == net::error::operation_aborted || !self->acceptor_.is_open())
       return;
-    if (!ec) {
-      if (auto slot = take_slot(self->ctx_.limit))
-        serve_http(std::move(socket), self->ctx_, std::move(slot));
-      else
-        refuse_connection(std::move(socket));
+    if (ec) {
+      // Out of file descriptors, say: try again shortly rather than spin.
+      self->retry_.expires_after(std::chrono::milliseconds{100});
+      self->retry_.async_wait([self](boost::system::error_code wait_ec) {
+        if (!wait_ec)
+          self->accept_next();
+      });
+      return;
     }
+    if (auto slot = take_slot(self->ctx_.limit))
+      serve_http(std::move(socket), self->ctx_, std::move(slot));
+    else
+      refuse_connection(std::move(socket));
     self->accept_next();
   });
 }

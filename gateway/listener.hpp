@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "gateway/connection_slot.hpp"
 #include "gateway/gateway_config.hpp"
@@ -44,6 +45,8 @@ private:
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  /// Waits before accepting again after a failed accept.
+  boost::asio::steady_timer retry_;
   gateway_context& ctx_;
 };
 

@@ -291,8 +291,11 @@ def connection_limit(ctx):
         check(time.monotonic() < deadline, "a freed place was not given back")
         time.sleep(0.05)
     held[1].close()
-    text = request(port, "GET", "/metrics").text()
-    check(metric_value(text, "ooo_http_connections_refused_total") >= 1, "refusals counted")
+    deadline = time.monotonic() + 10
+    while (r := request(port, "GET", "/metrics")).status != 200:  # places come back closing
+        check(time.monotonic() < deadline, f"metrics: {r}")
+        time.sleep(0.05)
+    check(metric_value(r.text(), "ooo_http_connections_refused_total") >= 1, "refusals counted")
 
 
 def bad_options(ctx):

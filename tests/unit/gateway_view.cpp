@@ -146,7 +146,8 @@ CAF_TEST(a value restored with another created moves in the list) {
 CAF_TEST(values that are not JSON become strings) {
   live_view view{"raw"};
   auto x = obj("raw", 1, 0, 1, "");
-  x.data = bytes{'a', 'b', static_cast<char>(0xff)};
+  std::string raw = "ab\xff";
+  x.data = bytes(raw.begin(), raw.end());
   view.apply({set_event(x)});
   auto state = view.snapshot();
   CAF_CHECK_EQUAL(state["data"], "ab\xef\xbf\xbd");
