@@ -31,3 +31,7 @@ find_package(RocksDB CONFIG REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(spdlog REQUIRED)
+# The HTTP gateway: Boost.Beast/Asio (header-only, Debian's libboost-dev 1.74) and
+# prometheus-cpp's core (metric types and the text format; the gateway serves /metrics itself).
+find_package(Boost 1.74 REQUIRED)
+find_package(prometheus-cpp CONFIG REQUIRED)

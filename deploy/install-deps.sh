@@ -8,8 +8,13 @@ packages=(
   libcaf-dev librocksdb-dev libmsgpack-cxx-dev libboost-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libbenchmark-dev
   libssl-dev openssl
+  prometheus-cpp-dev curl chromium
   "$@"
 )
+# Node.js and npm for the gateway's WebSocket and browser tests. A machine may have them from
+# elsewhere (NodeSource's nodejs bundles npm and conflicts with Debian's npm): only if missing.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -22,6 +22,7 @@
 #include "apps/node/listen_policy.hpp"
 #include "apps/node/node_config.hpp"
 #include "apps/node/stop_signals.hpp"
+#include "gateway/gateway.hpp"
 #include "messages/errc.hpp"
 #include "persistence/rocksdb_adapter.hpp"
 #include "transport/network.hpp"
@@ -57,7 +58,8 @@ void arm_shutdown_watchdog(int code) {
   }}.detach();
 }
 
-int serve(caf::actor_system& sys, const node_settings& cfg, std::unique_ptr<adapter> disk) {
+int serve(caf::actor_system& sys, const node_settings& cfg, const gateway::gateway_settings& http,
+          std::unique_ptr<adapter> disk) {
   store_config sc;
   sc.opts.shards = cfg.shards;
   sc.mode = cfg.mode;
@@ -81,12 +83,26 @@ int serve(caf::actor_system& sys, const node_settings& cfg, std::unique_ptr<adap
     return fail("cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": "
                 + sys.render(port.error()));
   }
+  std::unique_ptr<gateway::http_gateway> web;
+  if (http.enabled) {
+    auto started = gateway::http_gateway::start(
+      sys, caf::actor_cast<caf::strong_actor_ptr>(store), http);
+    if (!started) {
+      stop_store();
+      return fail(sys.render(started.error()));
+    }
+    web = std::move(*started);
+  }
   spdlog::info("store started: {} shards, durability {}, data dir {}, {}", shards,
                to_string(cfg.mode), cfg.mode == durability::memory ? "-" : cfg.data_dir,
                transport::uses_tls(sys) ? "mutual TLS" : "plain TCP");
   std::cout << "listening on " << cfg.host << ':' << *port << std::endl;
+  if (web)
+    std::cout << "http listening on " << web->address() << std::endl;
   auto sig = wait_for_stop_signal();
   spdlog::info("{}: closing the store", sig);
+  if (web)
+    web->stop(); // first: its connections are clients of the store
   // Stop accepting first; connected clients get `not_active` from here on.
   if (auto res = sys.middleman().unpublish(store, *port); !res)
     spdlog::warn("unpublish: {}", sys.render(res.error()));
@@ -119,6 +135,11 @@ int run(int argc, char** argv) {
     std::cerr << "error: " << caf::actor_system_config::render(settings.error()) << std::endl;
     return 2;
   }
+  auto http = cfg.http.settings();
+  if (!http) {
+    std::cerr << "error: " << caf::actor_system_config::render(http.error()) << std::endl;
+    return 2;
+  }
   if (auto err = transport::use_tls(cfg, settings->tls))
     return fail(caf::actor_system_config::render(err));
   if (settings->insecure && !is_loopback(settings->host))
@@ -135,7 +156,7 @@ int run(int argc, char** argv) {
   int code;
   {
     caf::actor_system sys{cfg};
-    code = serve(sys, *settings, std::move(disk));
+    code = serve(sys, *settings, *http, std::move(disk));
     arm_shutdown_watchdog(code);
   }
   spdlog::info("stopped");

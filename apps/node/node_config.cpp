@@ -23,6 +23,8 @@ node_config::node_config() {
     .add(tls_ca, "tls-ca", "mutual TLS: admit only peers whose certificate this CA signed (PEM)")
     .add(insecure, "insecure", "allow plain TCP on a non-loopback --host (anyone reaching it "
                                "owns the store)");
+  opt_group http_options{custom_options_, "global"};
+  http.add_options(http_options);
   load<caf::io::middleman>();
   register_types(*this);
   // Idle workers skip CAF's 50 us moderate sleeps and block until work arrives: a request
@@ -70,6 +72,9 @@ std::vector<std::string> normalize_args(int argc, char** argv) {
       arg.replace(0, 8, "--config-file");
     bool takes_next = false;
     for (auto name : with_value)
+      if (argv[i] == name)
+        takes_next = true;
+    for (auto name : gateway::gateway_config::options_with_value())
       if (argv[i] == name)
         takes_next = true;
     if (takes_next && i + 1 < argc)

@@ -7,6 +7,7 @@
 #include "caf/actor_system_config.hpp"
 #include "caf/expected.hpp"
 
+#include "gateway/gateway_config.hpp"
 #include "persistence/adapter.hpp"
 #include "transport/tls_files.hpp"
 
@@ -47,6 +48,8 @@ public:
   std::string tls_key;
   std::string tls_ca;
   bool insecure = false;
+  /// The HTTP gateway's options (`--http ...`), checked by `http.settings()`.
+  gateway::gateway_config http;
 };
 
 /// Rewrites the command line into CAF's syntax: `--opt VALUE` becomes `--opt=VALUE` for the
