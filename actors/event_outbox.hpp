@@ -8,10 +8,10 @@
 
 namespace ooo::storage {
 
-/// The changes a shard committed since it last published to the event log: the events of
-/// visible changes and the bare revisions of hidden ones (which still take their place in the
-/// event log's revision order), plus the keys whose `after_write` hook runs once they are out.
-/// A busy shard publishes once per mailbox round, not once per change.
+/// The changes of the batch a shard is applying: the events of visible changes and the bare
+/// revisions of hidden ones (which still take their place in the event log's revision order),
+/// plus the keys whose `after_write` hook runs once they are out. A shard publishes them once
+/// per commit batch, before it answers the batch's writes.
 class event_outbox {
 public:
   void add(event ev) {

@@ -16,7 +16,7 @@ using collect_atom = caf::atom_constant<caf::atom("collect")>;
 using apply_atom = caf::atom_constant<caf::atom("apply")>;
 /// Router -> shards: a query was answered, or a glob delete was given up.
 using release_atom = caf::atom_constant<caf::atom("release")>;
-/// Shard -> itself, shard -> event log: committed changes for the subscribers.
+/// Shard -> event log: the changes of a commit batch, for the subscribers.
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
 /// Shard -> itself: the earliest lock lease may have run out.
 using lease_atom = caf::atom_constant<caf::atom("lease")>;

@@ -180,7 +180,6 @@ public:
       },
       // -- to itself ---------------------------------------------------------------------------
       [this](commit_atom) { send_writes(); },
-      [this](publish_atom) { publish(); },
       [this](lease_atom) { expire_leases(); },
     };
   }
@@ -430,25 +429,31 @@ private:
 
   // -- writes: one persistence commit per mailbox round ----------------------------------------
 
+  /// Queues a write for this mailbox round's commit; until it is applied, everything else on
+  /// its key waits.
   void write(uint64_t ticket, const caf::actor_addr& who, pending_write w) {
-    if (!persistence_) {
-      // Memory mode: committed at once, with the next store-wide revision.
-      w.what.value.revision = revision_->fetch_add(1) + 1;
-      std::vector<pending_write> batch;
-      batch.emplace_back(std::move(w));
-      apply_writes(batch);
-      return;
-    }
     keys_.begin_write(w.what.key, ticket, who);
     if (writes_.empty())
       send(this, commit_atom::value);
     writes_.emplace_back(std::move(w));
   }
 
-  /// Sends the writes of this round to persistence as one commit.
+  /// Commits the writes of this round as one batch: to persistence, or in memory mode at once
+  /// with the next store-wide revisions.
   void send_writes() {
     if (writes_.empty())
       return;
+    if (!persistence_) {
+      auto batch = std::move(writes_);
+      writes_.clear();
+      auto first = revision_->fetch_add(batch.size()) + 1;
+      for (auto& w : batch)
+        w.what.value.revision = first++;
+      ++commits_in_flight_;
+      apply_writes(batch);
+      end_writes(batch);
+      return;
+    }
     auto batch = std::make_shared<std::vector<pending_write>>(std::move(writes_));
     writes_.clear();
     std::vector<change> changes;
@@ -503,10 +508,10 @@ private:
       if (w.release_token != 0)
         release_lock(w.what.key, w.release_token);
     }
-    // The seed runs `after_write` before a write returns: with that hook the events go out
-    // now (it runs after them), otherwise with the rest of this mailbox round.
-    if (opts_->after_write)
-      publish();
+    // The events go to the event log before the answers: once a write is answered, its event
+    // is in the log (a resume from before it finds it), and `after_write` (which the seed runs
+    // before a write returns) runs after the event is out.
+    publish();
     for (auto& w : batch) {
       if (w.is_delete)
         w.promise.deliver(deleted{1, w.what.value.revision});
@@ -656,8 +661,7 @@ private:
     collected_.erase(id);
     for (auto& key : keys)
       erase(key, first_revision++, silent, unit);
-    if (opts_->after_write)
-      publish();
+    publish();
     if (auto b = barriers_.find(id)) {
       b->state = barriers::phase::ready;
       auto pattern = b->pattern;
@@ -700,29 +704,21 @@ private:
                 uint64_t unit) {
     if (opts_->after_write_op)
       call_hook("after_write_op", key, [&] { opts_->after_write_op(key, op); });
-    if (muted(*opts_, key)) {
+    if (muted(*opts_, key))
       hide(revision);
-    } else {
-      schedule_publish();
+    else
       outbox_.add(event{revision, key, op, std::move(value), unit});
-    }
     if (opts_->after_write)
       outbox_.written(key);
   }
 
   /// A change without an event still takes its place in the event log's revision order.
   void hide(uint64_t revision) {
-    schedule_publish();
     outbox_.hide(revision);
   }
 
-  /// The first change of a round asks the shard to publish after what its mailbox holds now,
-  /// so that a busy shard sends one message to the event log per round, not per change.
-  void schedule_publish() {
-    if (outbox_.empty())
-      send(this, publish_atom::value);
-  }
-
+  /// Sends the events of the batch just applied to the event log (one message per commit
+  /// batch, not per change), then runs `after_write`.
   void publish() {
     if (!outbox_.empty())
       send(log_, publish_atom::value, outbox_.take_events(), outbox_.take_hidden());

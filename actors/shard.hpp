@@ -25,25 +25,30 @@ struct shard_config {
 
 /// Spawns a shard: the owner of one slice of the key space (`shard_of(key, n)`).
 ///
-/// It serializes every operation on a key in arrival order. A write goes to the persistence
-/// actor and takes effect (memory, reply, events) only when persistence accepted it; until
-/// then, later operations on the same key wait in that key's queue while other keys keep
-/// flowing. Writers of a locked key wait in a second per-key queue, never in `await`.
+/// Operations on one key take effect in the order the shard received them, with two refinements
+/// (see key_table.hpp): an operation that is not blocked itself may pass one that waits for a
+/// lock (they are concurrent), and ops of one client on one key never pass each other. The
+/// writes of a mailbox round go to persistence as one commit and take effect (memory, events,
+/// answers, in that order) when it is accepted; meanwhile later operations on their keys wait
+/// while other keys keep flowing. Nothing waits in `await`: a waiting operation is parked with
+/// its response promise and re-run when what blocked it is gone.
 ///
 /// Besides the exact-key messages of `store_actor` (set, get, del, delsilent, lock, getlock,
-/// unlock) it handles the store's internal protocol:
+/// unlock, answered to the original sender) it handles the router's protocol
+/// (actors/protocol.hpp), where `client` is the original sender and `id` names the operation:
 ///
-/// | message                                   | reply          |
-/// |-------------------------------------------|----------------|
-/// | list, pattern, list_options               | vector<object> (sorted, first offset+limit) |
-/// | keys, pattern, list_options               | vector<string> (sorted, first offset+limit) |
-/// | collect, pattern ("" = all)               | matching keys; holds the shard until apply/release |
-/// | apply, first revision, silent             | number deleted |
-/// | release                                   | (empty)        |
-/// | load, vector<object>                      | (empty)        |
-/// | publish (to itself)                       | sends the batch of events to the event log |
-/// | stats                                     | store_stats (keys, locks, lock_waiters) |
-/// | close                                     | (empty) once nothing is in flight |
+/// | message                                    | reply          |
+/// |--------------------------------------------|----------------|
+/// | list, pattern, list_options, client, id    | vector<object> (sorted, first offset+limit) |
+/// | keys, pattern, list_options, client, id    | vector<string> (sorted, first offset+limit) |
+/// | prepare, id, client, pattern ("" = all)    | (empty) once the client's earlier ops on covered keys are done |
+/// | collect, id                                | the covered keys, once none has a write in flight; holds them |
+/// | apply, id, first revision, unit, silent    | number deleted |
+/// | release, id                                | (none): the router answered; what was held runs |
+/// | load, vector<object>                       | (empty): replaces the content |
+/// | start                                      | (none): serve again after close |
+/// | stats                                      | store_stats (keys, locks, lock_waiters) |
+/// | close                                      | (empty) once nothing is in flight |
 caf::actor spawn_shard(caf::actor_system& sys, shard_config cfg);
 
 } // namespace ooo::storage
