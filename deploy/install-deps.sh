@@ -7,6 +7,7 @@ packages=(
   g++ cmake make ccache pkg-config clang libclang-rt-14-dev
   libcaf-dev librocksdb-dev libmsgpack-cxx-dev libboost-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libbenchmark-dev
+  libraft-dev libuv1-dev
   "$@"
 )
 
