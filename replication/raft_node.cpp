@@ -1,5 +1,8 @@
 #include "replication/raft_node.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -8,6 +11,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "replication/detail/entry_frame.hpp"
 #include "replication/detail/fsm_adapter.hpp"
 #include "replication/detail/raft_c.hpp"
 #include "replication/errc.hpp"
@@ -229,6 +233,13 @@ struct raft_node::impl {
 
   void run() {
     loop_thread.store(std::this_thread::get_id());
+    // libuv writes to sockets with write(2): a peer that closed its end would raise SIGPIPE,
+    // whose default action ends the process. Blocked in this thread (where the writes
+    // happen), the write fails with EPIPE instead, without touching the process's handlers.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
     bool close_now;
     done_callback started_cb;
     {
@@ -456,16 +467,12 @@ uint64_t raft_node::propose(bytes payload, applied_callback done) {
       done(make_error(errc::shutting_down));
       return;
     }
-    // libraft takes ownership of the entry's memory, which must come from raft_malloc.
-    raft_buffer buf;
-    buf.len = payload.size();
-    buf.base = raft_malloc(payload.empty() ? 1 : payload.size());
+    // libraft takes ownership of the entry's memory (from raft_malloc, padded: see frame).
+    auto buf = detail::frame(payload.data(), payload.size());
     if (buf.base == nullptr) {
       done(from_raft_code(RAFT_NOMEM, ""));
       return;
     }
-    if (!payload.empty())
-      std::memcpy(buf.base, payload.data(), payload.size());
     auto p = new impl::proposal{};
     p->req.data = p;
     p->node = &s;

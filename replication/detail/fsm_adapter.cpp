@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "replication/detail/entry_frame.hpp"
 #include "replication/errc.hpp"
 
 namespace ooo::storage::replication::detail {
@@ -62,8 +63,13 @@ int fsm_adapter::apply_cb(raft_fsm* fsm, const raft_buffer* buf, void** result) 
   committed_entry entry;
   // libraft applies entries strictly in order and advances last_applied after this call.
   entry.index = raft_last_applied(self.raft_) + 1;
-  entry.data = static_cast<const char*>(buf->base);
-  entry.size = buf->len;
+  if (!unframe(*buf, entry.data, entry.size)) {
+    // Not written by raft_node::propose. Failing here stops applying on this node (libraft
+    // retries the same entry), which beats applying garbage; status() says why.
+    self.report("entry " + std::to_string(entry.index) + " (" + std::to_string(buf->len)
+                + " bytes) is not a framed command");
+    return RAFT_MALFORMED;
+  }
   entry.ticket = self.hooks_.ticket_at ? self.hooks_.ticket_at(entry.index) : 0;
   auto outcome = self.machine_.apply(entry);
   if (entry.ticket != 0 && self.hooks_.outcome)

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "replication/detail/entry_frame.hpp"
 #include "replication/detail/fsm_adapter.hpp"
 #include "replication/detail/raft_c.hpp"
 #include "tests/replication/memory_machine.hpp"
@@ -110,10 +111,7 @@ struct cluster {
   int propose(unsigned i, const std::string& payload, apply_probe& probe) {
     probe.req.data = &probe;
     probe.cluster = &f;
-    raft_buffer buf;
-    buf.len = payload.size();
-    buf.base = raft_malloc(payload.size() + 1);
-    std::memcpy(buf.base, payload.data(), payload.size());
+    auto buf = detail::frame(payload.data(), payload.size());
     auto rv = raft_apply(server(i), &probe.req, &buf, 1, [](struct raft_apply* req, int status,
                                                             void*) {
       auto p = static_cast<apply_probe*>(req->data);

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,7 @@ class memory_machine : public state_machine {
 public:
   bytes apply(const committed_entry& entry) override {
     std::lock_guard<std::mutex> guard{mtx_};
+    apply_thread_ = std::this_thread::get_id();
     if (entry.index <= applied_)
       return {};
     applied_ = entry.index;
@@ -46,6 +48,7 @@ public:
     if (fail_snapshots_)
       return make_error(errc::snapshot_failed, "memory_machine told to fail");
     ++snapshots_;
+    snapshot_thread_ = std::this_thread::get_id();
     snapshot_indexes_.push_back(index);
     // Two chunks, to exercise the concatenation: a header and the records.
     bytes head;
@@ -128,6 +131,12 @@ public:
     return tickets_seen_;
   }
 
+  /// The threads that ran the latest `apply` and `snapshot`.
+  std::pair<std::thread::id, std::thread::id> threads() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return {apply_thread_, snapshot_thread_};
+  }
+
   void fail_snapshots(bool flag) {
     std::lock_guard<std::mutex> guard{mtx_};
     fail_snapshots_ = flag;
@@ -156,6 +165,8 @@ private:
   std::vector<uint64_t> restore_indexes_;
   size_t tickets_seen_ = 0;
   bool fail_snapshots_ = false;
+  std::thread::id apply_thread_;
+  std::thread::id snapshot_thread_;
 };
 
 } // namespace ooo::storage::replication::test
