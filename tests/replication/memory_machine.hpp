@@ -6,6 +6,7 @@
 // worker thread while `apply` runs on the loop thread, and the tests read it from theirs.
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -51,6 +52,9 @@ public:
     snapshot_thread_ = std::this_thread::get_id();
     snapshot_indexes_.push_back(index);
     // Two chunks, to exercise the concatenation: a header and the records.
+    // Everything up to `index` is in the state, even when the entries after the last
+    // command were barriers or configuration changes that a state machine never sees.
+    applied_ = std::max(applied_, index);
     bytes head;
     put(head, applied_);
     put(head, records_.size());

@@ -249,11 +249,14 @@ CAF_TEST(losing the leader yields a new one and a returning node catches up from
     CAF_REQUIRE(group.propose(*new_leader, p));
     acknowledged.push_back(p);
   }
-  CAF_REQUIRE(wait_until([&] { return group.node(*new_leader).status().snapshot_index
-                                      > stopped_at + 4; },
-                         10s));
-  // The old leader comes back with an empty memory: its own snapshot is too old and the
-  // leader's log no longer reaches back far enough, so it gets the leader's snapshot.
+  // Both logs get compacted past what the old leader has (whichever of the two leads when
+  // it returns), so it can only catch up from a snapshot.
+  for (size_t i = 0; i < 3; ++i)
+    if (i != *old_leader)
+      CAF_REQUIRE(wait_until([&] { return group.node(i).status().snapshot_index
+                                          > stopped_at + 4; },
+                             10s));
+  // The old leader comes back with an empty memory and gets a snapshot from the leader.
   CAF_REQUIRE(!group.start(*old_leader));
   auto& machine = group.machine(*old_leader);
   CAF_CHECK(wait_until([&] { return machine.payloads() == acknowledged; }, 20s));
@@ -293,13 +296,26 @@ CAF_TEST(members are added promoted and removed and leadership is transferred) {
                                      n.add_member(4, group.address(3), std::move(done));
                                    }),
                       errc::bad_member));
-  // Hand leadership to the newcomer.
-  awaited<caf::expected<uint64_t>> transferred;
-  group.node(*leader).transfer_leadership(4, transferred.callback());
-  auto result = transferred.wait(15s);
-  CAF_REQUIRE(result);
-  CAF_REQUIRE(*result);
-  CAF_CHECK_EQUAL(**result, 4u);
+  // Hand leadership to the newcomer. libraft's target ignores the hand-over when its log
+  // is not exactly the leader's at that moment, and the transfer then ends with
+  // transfer_failed after an election timeout: a caller retries.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto current = group.wait_for_leader(10s);
+    CAF_REQUIRE(current);
+    if (*current == 3)
+      break;
+    awaited<caf::expected<uint64_t>> transferred;
+    group.node(*current).transfer_leadership(4, transferred.callback());
+    auto result = transferred.wait(15s);
+    CAF_REQUIRE(result);
+    if (*result) {
+      CAF_CHECK_EQUAL(**result, 4u);
+      break;
+    }
+    CAF_MESSAGE("transfer attempt " << attempt << ": " << render(result->error()));
+    CAF_CHECK(is(result->error(), errc::transfer_failed)
+              || is(result->error(), errc::not_leader));
+  }
   CAF_REQUIRE(wait_until([&] { return group.agreed_leader() == std::optional<size_t>{3}; }, 10s));
   // Remove the old leader; the rest keep committing.
   auto removed = *leader;
