@@ -1,7 +1,12 @@
 #include "replication/raft_node.hpp"
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <cstring>
@@ -229,6 +234,36 @@ struct raft_node::impl {
     }
   }
 
+  /// libraft's latest error text: the server's, else its I/O's, else its transport's (a
+  /// failure inside raft_uv, such as a taken port, is described only there).
+  std::string last_message() const {
+    for (const char* text : {server.errmsg, io.errmsg, transport.errmsg})
+      if (text[0] != '\0')
+        return text;
+    return "";
+  }
+
+  /// Why raft_start failed, as precisely as we can tell: raft_uv gives no text when it
+  /// cannot listen, so a failed start checks whether the address is taken.
+  std::string start_failure_detail() const {
+    auto text = last_message();
+    auto colon = cfg.address.rfind(':');
+    sockaddr_in addr{};
+    if (uv_ip4_addr(cfg.address.substr(0, colon).c_str(),
+                    std::stoi(cfg.address.substr(colon + 1)), &addr)
+        == 0) {
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      if (fd >= 0) {
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
+            && errno == EADDRINUSE)
+          text = cfg.address + " is in use";
+        ::close(fd);
+      }
+    }
+    return "cannot start on " + cfg.address + " with data in '" + cfg.data_dir + "'"
+           + (text.empty() ? std::string{} : ": " + text);
+  }
+
   // -- lifecycle (loop thread) ----------------------------------------------------------------
 
   void run() {
@@ -255,7 +290,7 @@ struct raft_node::impl {
         if (started_cb)
           started_cb(caf::error{});
       } else {
-        auto err = from_raft_code(rv, raft_errmsg(&server));
+        auto err = from_raft_code(rv, start_failure_detail());
         if (started_cb)
           started_cb(err);
         begin_close();

@@ -39,7 +39,8 @@ struct applied_entry {
 /// is pristine), `start` (starts the loop thread: libraft loads the log, restores the latest
 /// snapshot into the state machine and joins the group), then any command, then `close`
 /// (`raft_close`, the I/O closed, the loop stops and its thread ends) and `join`. The
-/// destructor does `close` and `join` if they were not done.
+/// destructor does `close` and `join` if they were not done; it must not run on the node's
+/// own loop thread (a callback must not destroy its node).
 class raft_node {
 public:
   using done_callback = std::function<void(caf::error)>;

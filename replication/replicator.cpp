@@ -61,9 +61,15 @@ caf::behavior replicator(replicator_actor* self) {
   self->set_exit_handler([self](caf::exit_msg& msg) {
     // Answer everyone, then close every server before going away (each destructor closes
     // and joins its loop thread; nothing there waits for this actor any more).
-    for (auto& [group, r] : self->state.groups)
+    std::vector<caf::response_promise> closed;
+    for (auto& [group, r] : self->state.groups) {
       r->abandon(make_error(errc::shutting_down));
+      for (auto& rp : r->take_close_waiters())
+        closed.push_back(std::move(rp));
+    }
     self->state.groups.clear();
+    for (auto& rp : closed)
+      rp.deliver(caf::unit);
     self->quit(msg.reason);
   });
   return {

@@ -41,7 +41,8 @@ namespace ooo::storage::replication {
 ///   returning `void`), once the entry is applied. An error stops the group on this node
 ///   (`apply_failed`): a node that cannot apply an entry cannot apply the ones after it.
 /// - `take_snapshot_atom, group_id, uint64_t index` -> `snapshot_image` covering at least
-///   every entry up to `index`.
+///   every entry up to `index` (the position it records: the larger of `index` and the last
+///   index the sink applied; `index` may be a barrier's, which the sink never sees).
 /// - `restore_snapshot_atom, group_id, uint64_t index, bytes image` -> nothing, once the
 ///   sink's state is the snapshot's (or newer: a restore older than the state is a no-op).
 ///

@@ -72,8 +72,11 @@ public:
   virtual bytes apply(const committed_entry& entry) = 0;
 
   /// Produces a snapshot that reflects at least every entry up to `index` (more is allowed:
-  /// `restore` and `apply` skip what the state already holds). Runs on a worker thread, while
-  /// `apply` keeps running on the loop thread: synchronise what the two share.
+  /// `restore` and `apply` skip what the state already holds). `index` may be that of a
+  /// barrier or configuration entry, which the state machine never sees: the position the
+  /// snapshot records is the larger of `index` and the last index the state applied. Runs on
+  /// a worker thread, while `apply` keeps running on the loop thread: synchronise what the
+  /// two share.
   virtual caf::expected<snapshot_image> snapshot(uint64_t index) = 0;
 
   /// Replaces the state with a snapshot's content (the concatenated chunks) covering every

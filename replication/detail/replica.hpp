@@ -86,6 +86,11 @@ public:
   /// Answers every waiting request with `err` (the replicator is exiting).
   void abandon(const caf::error& err);
 
+  /// Hands over the promises of `close` requests, to be answered once the replica is gone.
+  std::vector<caf::response_promise> take_close_waiters() {
+    return std::move(close_waiters_);
+  }
+
   // -- events from the server's threads ------------------------------------------------------
 
   void on_entry(uint64_t index, bytes payload, uint64_t ticket);

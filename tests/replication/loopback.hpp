@@ -47,6 +47,37 @@ inline std::vector<uint16_t> free_ports(size_t n) {
   return ports;
 }
 
+/// Listens on 127.0.0.1:`port` while it lives, so that nothing else can.
+class held_port {
+public:
+  explicit held_port(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    int yes = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    ok_ = fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0
+          && ::listen(fd_, 1) == 0;
+  }
+
+  ~held_port() {
+    if (fd_ >= 0)
+      ::close(fd_);
+  }
+
+  held_port(const held_port&) = delete;
+  held_port& operator=(const held_port&) = delete;
+
+  bool ok() const {
+    return ok_;
+  }
+
+private:
+  int fd_;
+  bool ok_ = false;
+};
+
 inline std::string loopback(uint16_t port) {
   return "127.0.0.1:" + std::to_string(port);
 }

@@ -103,6 +103,10 @@ public:
     return loopback(ports_[i]);
   }
 
+  uint16_t port(size_t i) const {
+    return ports_[i];
+  }
+
   /// The index of the node every running node names as leader, once they agree.
   std::optional<size_t> agreed_leader() const {
     std::optional<uint64_t> id;

@@ -78,6 +78,20 @@ CAF_TEST(bootstrap refuses members that cannot form a group) {
   CAF_CHECK(has_error(n.bootstrap({member{1, "nowhere"}}), errc::bad_member, "HOST:PORT"));
 }
 
+CAF_TEST(a start on a port that is taken fails and names the cause) {
+  node_group group{1, 1};
+  std::optional<held_port> taken{std::in_place, group.port(0)};
+  CAF_REQUIRE(taken->ok());
+  auto err = group.start(0);
+  CAF_MESSAGE("start on a taken port: " << render(err));
+  CAF_CHECK(has_error(err, errc::io_failed, group.address(0) + " is in use"));
+  taken.reset();
+  // The failed node closed itself; a new one on the same directory and port starts.
+  group.stop(0);
+  CAF_CHECK_EQUAL(render(group.start(0)), "none");
+  CAF_CHECK(group.wait_for_leader(10s));
+}
+
 CAF_TEST(a single node elects itself and answers each proposal after applying it) {
   node_group group{1, 1};
   group.start_initial();

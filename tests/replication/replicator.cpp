@@ -548,4 +548,14 @@ CAF_TEST(settings that cannot work are refused before anything opens) {
   self->send_exit(sink, caf::exit_reason::user_shutdown);
 }
 
+CAF_TEST(a group whose start fails is not kept and can be opened again) {
+  std::optional<held_port> taken{std::in_place, ports[0]};
+  CAF_REQUIRE(taken->ok());
+  CAF_CHECK(has_error(open(0), errc::io_failed));
+  taken.reset();
+  CAF_REQUIRE(wait_until([&] { return !status(0) && is(status(0).error(), errc::unknown_group); },
+                         5s));
+  CAF_CHECK_EQUAL(render(open(0)), "none");
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
