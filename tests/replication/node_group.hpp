@@ -27,6 +27,7 @@ public:
   /// Room for `capacity` nodes; the first `initial` form the bootstrapped configuration.
   node_group(size_t capacity, size_t initial) : ports_(free_ports(capacity)) {
     nodes_.resize(capacity);
+    held_.resize(capacity);
     for (size_t i = 0; i < initial; ++i)
       initial_.push_back(member{i + 1, loopback(ports_[i]), member_role::voter});
   }
@@ -55,6 +56,7 @@ public:
   caf::error start(size_t i) {
     auto& n = nodes_[i];
     n.node.reset();
+    held_[i].reset();
     n.machine = std::make_unique<memory_machine>();
     auto node = raft_node::open(config_of(i), *n.machine);
     if (!node)
@@ -84,6 +86,9 @@ public:
       n.node->close();
       n.node->join();
       n.node.reset();
+      // Nothing else (another test process) may take the port while the node is down: its
+      // peers keep calling it.
+      held_[i] = std::make_unique<held_port>(ports_[i]);
     }
   }
 
@@ -164,6 +169,7 @@ private:
   std::vector<uint16_t> ports_;
   std::vector<member> initial_;
   std::vector<running_node> nodes_;
+  std::vector<std::unique_ptr<held_port>> held_;
 };
 
 } // namespace ooo::storage::replication::test

@@ -156,12 +156,14 @@ struct fixture {
   scratch_dir dir;
   std::vector<uint16_t> ports = free_ports(4);
   std::vector<node_handles> nodes;
+  std::vector<std::unique_ptr<held_port>> held;
   uint32_t snapshot_threshold = 1024;
   uint32_t snapshot_trailing = 128;
   uint32_t max_pending = 10000;
 
   fixture() {
     nodes.resize(4);
+    held.resize(4);
   }
 
   ~fixture() {
@@ -198,6 +200,7 @@ struct fixture {
   /// Starts node i's replicator (if needed) and opens the group with a fresh sink.
   caf::error open(size_t i, bool initial = true) {
     auto& n = nodes[i];
+    held[i].reset();
     if (!n.replicator)
       n.replicator = spawn_replicator(sys);
     if (n.sink)
@@ -221,6 +224,10 @@ struct fixture {
     caf::error result;
     self->request(nodes[i].replicator, 15s, close_group_atom::value, group)
       .receive([] {}, [&](caf::error& err) { result = err; });
+    // Nothing else (another test process) may take the port while the node is down: its
+    // peers keep calling it.
+    if (!result)
+      held[i] = std::make_unique<held_port>(ports[i]);
     return result;
   }
 
