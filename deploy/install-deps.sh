@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libbenchmark-dev
   libssl-dev openssl
   prometheus-cpp-dev curl chromium
+  libraft-dev libuv1-dev
   "$@"
 )
 # Node.js and npm for the gateway's WebSocket and browser tests. A machine may have them from
