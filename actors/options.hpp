@@ -13,6 +13,8 @@
 
 namespace ooo::storage {
 
+struct replica_hookup;
+
 /// Callbacks and settings of a store (the seed's `Options`). Hooks run on the shard's thread,
 /// inside the shard's handler: keep them short, and make them thread-safe, since different
 /// shards call them concurrently.
@@ -65,6 +67,9 @@ struct store_config {
   /// The persistence actor gets a thread of its own (an fsync must not stall a scheduler
   /// worker). A deterministic test turns this off so that its scheduler runs every actor.
   bool persistence_thread = true;
+  /// Set by a replicated group (cluster/): the store commits through the group instead of
+  /// `persistent`, which must then be null (see actors/replica_protocol.hpp).
+  std::shared_ptr<replica_hookup> replica;
 };
 
 /// The shard count `opts.shards` resolves to.

@@ -16,6 +16,7 @@
 #include "actors/key_table.hpp"
 #include "actors/lease_table.hpp"
 #include "actors/protocol.hpp"
+#include "actors/replica_protocol.hpp"
 #include "messages/errc.hpp"
 #include "messages/key.hpp"
 
@@ -41,7 +42,8 @@ public:
       opts_(std::move(sc.opts)),
       persistence_(std::move(sc.persistence)),
       revision_(std::move(sc.revision)),
-      log_(std::move(sc.log)) {
+      log_(std::move(sc.log)),
+      lock_tokens_(std::move(sc.lock_tokens)) {
     // nop
   }
 
@@ -181,6 +183,11 @@ public:
       // -- to itself ---------------------------------------------------------------------------
       [this](commit_atom) { send_writes(); },
       [this](lease_atom) { expire_leases(); },
+      // -- from a replicated group (replica_protocol.hpp) ----------------------------------------
+      [this](replica_apply_atom, std::vector<change>& changes, std::vector<uint64_t>& hidden) {
+        apply_replicated(changes, hidden);
+      },
+      [this](drop_locks_atom) { drop_locks(); },
     };
   }
 
@@ -384,6 +391,8 @@ private:
   }
 
   uint64_t next_token() {
+    if (lock_tokens_)
+      return ++*lock_tokens_;
     // Unique per shard and never 0; the actor id makes them differ across shards.
     return (static_cast<uint64_t>(id()) << 40) | ++last_token_;
   }
@@ -401,6 +410,17 @@ private:
       holders_.erase(h);
     }
     return true;
+  }
+
+  /// Leadership changed hands: every lock ends, as if its lease ran out.
+  void drop_locks() {
+    std::vector<std::pair<std::string, uint64_t>> held;
+    for (auto& [key, e] : keys_.entries())
+      if (e.token != 0)
+        held.emplace_back(key, e.token);
+    for (auto& [key, token] : held)
+      release_lock(key, token);
+    barriers_.advance_waiting();
   }
 
   void holder_down(const caf::actor_addr& source) {
@@ -519,6 +539,39 @@ private:
         w.promise.deliver(receipt{w.what.key, w.what.value.revision, w.what.value.created,
                                   w.what.value.updated});
     }
+  }
+
+  /// Stores a committed value (its `path` is the key) and announces it, as `apply_writes` does
+  /// for this shard's own writes.
+  void put(const object& obj) {
+    auto i = values_.find(obj.path);
+    if (i == values_.end()) {
+      index_.insert(obj.path, obj.created);
+      i = values_.emplace(obj.path, obj).first;
+    } else {
+      if (i->second.created != obj.created) {
+        index_.erase(obj.path, i->second.created);
+        index_.insert(obj.path, obj.created);
+      }
+      i->second = obj;
+    }
+    announce(event_op::set, i->first, obj.revision, i->second, obj.revision);
+  }
+
+  /// A replicated group's committed changes that no write of this shard waits for: applied
+  /// like this shard's own (see replica_protocol.hpp), whatever waits or is held here.
+  void apply_replicated(std::vector<change>& changes, const std::vector<uint64_t>& hidden) {
+    auto units = unit_ends(changes);
+    for (size_t i = 0; i < changes.size(); ++i) {
+      auto& ch = changes[i];
+      if (ch.put)
+        put(ch.value);
+      else
+        erase(ch.key, ch.value.revision, !ch.visible, units[i]);
+    }
+    for (auto revision : hidden)
+      hide(revision);
+    publish();
   }
 
   /// Removes `key` as the change of `revision` (part of `unit`) and announces it.
@@ -740,6 +793,7 @@ private:
   persistence_actor persistence_;
   std::shared_ptr<std::atomic<uint64_t>> revision_;
   caf::actor log_;
+  std::shared_ptr<std::atomic<uint64_t>> lock_tokens_;
 
   std::unordered_map<std::string, object> values_;
   key_index index_;

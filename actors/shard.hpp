@@ -21,6 +21,9 @@ struct shard_config {
   std::shared_ptr<std::atomic<uint64_t>> revision;
   /// Where every committed change is published (see event_log.hpp).
   caf::actor log;
+  /// In a replicated group: where lock tokens come from (see replica_protocol.hpp); null: the
+  /// shard numbers them itself.
+  std::shared_ptr<std::atomic<uint64_t>> lock_tokens;
 };
 
 /// Spawns a shard: the owner of one slice of the key space (`shard_of(key, n)`).
@@ -49,6 +52,8 @@ struct shard_config {
 /// | start                                      | (none): serve again after close |
 /// | stats                                      | store_stats (keys, locks, lock_waiters) |
 /// | close                                      | (empty) once nothing is in flight |
+/// | replica_apply, changes, hidden revisions   | (none): a replicated group's committed changes |
+/// | drop_locks                                 | (none): every lock ends |
 caf::actor spawn_shard(caf::actor_system& sys, shard_config cfg);
 
 } // namespace ooo::storage

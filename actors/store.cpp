@@ -9,6 +9,7 @@
 #include "actors/event_log.hpp"
 #include "actors/fan_out.hpp"
 #include "actors/protocol.hpp"
+#include "actors/replica_protocol.hpp"
 #include "actors/shard.hpp"
 #include "actors/store_state.hpp"
 #include "messages/errc.hpp"
@@ -233,8 +234,14 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
   auto& st = self->state;
   st.opts = std::make_shared<const options>(cfg->opts);
   st.revision = std::make_shared<std::atomic<uint64_t>>(0);
-  st.mode = cfg->persistent ? cfg->mode : durability::memory;
-  if (cfg->persistent) {
+  st.mode = cfg->persistent || cfg->replica ? cfg->mode : durability::memory;
+  std::shared_ptr<std::atomic<uint64_t>> lock_tokens;
+  if (cfg->replica) {
+    // A replicated group keeps the revision and the lock tokens (replica_protocol.hpp).
+    st.persistence = cfg->replica->persistence;
+    st.revision = cfg->replica->revision;
+    lock_tokens = cfg->replica->lock_tokens;
+  } else if (cfg->persistent) {
     cfg->persistent->retain_history(st.opts->history_events, st.opts->history_bytes);
     st.persistence = spawn_persistence(self->system(), std::move(cfg->persistent), st.revision,
                                        cfg->persistence_thread);
@@ -243,7 +250,11 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
   auto n = shard_count(*st.opts);
   for (size_t i = 0; i < n; ++i)
     st.shards.push_back(
-      spawn_shard(self->system(), shard_config{st.opts, st.persistence, st.revision, st.log}));
+      spawn_shard(self->system(),
+                  shard_config{st.opts, st.persistence, st.revision, st.log, lock_tokens}));
+  if (cfg->replica)
+    caf::anon_send(caf::actor_cast<caf::actor>(st.persistence), replica_attach_atom::value,
+                   st.shards, caf::actor_cast<caf::actor>(self));
   // Whoever ends the store ends what it spawned, so the actor system can shut down.
   self->attach_functor(
     [shards = st.shards, log = st.log, persistence = st.persistence](const caf::error&) {

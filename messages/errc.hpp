@@ -30,7 +30,13 @@ namespace ooo::storage {
   X(conflict, 14, "compare-and-set lost: the key's revision is not the expected one")         \
   X(compacted, 15, "the requested revision is older than the retained history")               \
   X(limit_exceeded, 16, "a configured limit (subscribers, lock waiters, list size) is reached") \
-  X(hook_failed, 17, "a user hook (before_read) threw: the operation did not run")
+  X(hook_failed, 17, "a user hook (before_read) threw: the operation did not run")        \
+  X(not_leader, 18, "a follower of a replicated group: nothing was done; the detail is the "  \
+                    "leader's HOST:PORT (empty while unknown)")                               \
+  X(leadership_lost, 19, "the leader changed before the write was known to commit: it may "   \
+                         "or may not take effect")                                            \
+  X(unavailable, 20, "the group cannot serve this now (electing, no majority, a new leader "  \
+                     "catching up): nothing was done, retry shortly")
 
 /// Every way an operation of the store can fail (see `OOO_STORAGE_ERRC`). Registered as the
 /// CAF error category `error_category` so that errors cross nodes and render by name.

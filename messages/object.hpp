@@ -233,13 +233,23 @@ struct store_stats {
   /// The persistent layer's own gauges and counters (RocksDB: compactions, pending compaction
   /// bytes, write stalls, memtable size, ...), by name.
   std::map<std::string, uint64_t> persistence;
+  /// In a replicated group (cluster/): `leader`, `follower`, `candidate` or `unavailable`;
+  /// empty for a node on its own.
+  std::string role;
+  /// The leader's client address `HOST:PORT`, empty while unknown.
+  std::string leader;
+  /// The newest Raft term this node has seen, and the Raft index up to which it applied the
+  /// group's log.
+  uint64_t term = 0;
+  uint64_t applied = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, store_stats& x) {
   return f(caf::meta::type_name("ooo::storage::store_stats"), x.keys, x.revision, x.shards,
            x.subscribers, x.dropped_events, x.max_lag, x.history, x.locks, x.lock_waiters,
-           x.durability, x.commit_batches, x.commit_changes, x.persistence);
+           x.durability, x.commit_batches, x.commit_changes, x.persistence, x.role, x.leader,
+           x.term, x.applied);
 }
 
 /// One key's change as the persistence layer sees it: a new value or a deletion.

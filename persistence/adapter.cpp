@@ -1,5 +1,7 @@
 #include "persistence/adapter.hpp"
 
+#include "messages/errc.hpp"
+
 namespace ooo::storage {
 
 adapter::~adapter() {
@@ -26,6 +28,18 @@ caf::error adapter::close() {
 
 caf::error adapter::reopen() {
   return caf::none;
+}
+
+caf::error adapter::write_replicated(const std::vector<change>&, uint64_t, const std::string&) {
+  return make_error(errc::persistence_failed, "this persistent layer cannot be replicated");
+}
+
+caf::error adapter::replicated_position(std::string&) {
+  return make_error(errc::persistence_failed, "this persistent layer cannot be replicated");
+}
+
+caf::error adapter::checkpoint(const std::string&) {
+  return make_error(errc::persistence_failed, "this persistent layer has no checkpoints");
 }
 
 const char* to_string(durability x) {

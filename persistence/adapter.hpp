@@ -71,6 +71,23 @@ public:
   /// Opens what `close` released, for a store that starts again; nothing if it is open. The
   /// default does nothing.
   virtual caf::error reopen();
+
+  // -- in a replicated group (cluster/) ------------------------------------------------------
+
+  /// Like `write`, and stores `position` (the group's applied state: Raft index, epoch, ...;
+  /// opaque bytes here) in the same atomic batch, so that after a crash the layer knows how far
+  /// into the group's log its content goes. The default fails (`persistence_failed`).
+  virtual caf::error write_replicated(const std::vector<change>& batch, uint64_t last_revision,
+                                      const std::string& position);
+
+  /// The `position` of the latest `write_replicated`; empty if there was none. The default
+  /// fails (`persistence_failed`).
+  virtual caf::error replicated_position(std::string& position);
+
+  /// Writes a consistent copy of everything stored (records, history, position) into `dir`,
+  /// which must not exist yet; opening an adapter on `dir` later gives exactly that state. The
+  /// default fails (`persistence_failed`).
+  virtual caf::error checkpoint(const std::string& dir);
 };
 
 } // namespace ooo::storage

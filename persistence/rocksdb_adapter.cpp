@@ -8,6 +8,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include "messages/errc.hpp"
@@ -130,6 +131,45 @@ caf::error rocksdb_adapter::reopen() {
 }
 
 caf::error rocksdb_adapter::write(const std::vector<change>& batch, uint64_t last_revision) {
+  return write_batch(batch, last_revision, nullptr);
+}
+
+caf::error rocksdb_adapter::write_replicated(const std::vector<change>& batch,
+                                             uint64_t last_revision,
+                                             const std::string& position) {
+  return write_batch(batch, last_revision, &position);
+}
+
+caf::error rocksdb_adapter::replicated_position(std::string& position) {
+  if (!db_)
+    return failed("data directory " + dir_ + " is closed");
+  auto status = db_->Get(rocksdb::ReadOptions{}, to_slice(position_key), &position);
+  if (status.IsNotFound()) {
+    position.clear();
+    return caf::none;
+  }
+  if (!status.ok())
+    return failed("reading the replication position in " + dir_ + " failed: "
+                  + status.ToString());
+  return caf::none;
+}
+
+caf::error rocksdb_adapter::checkpoint(const std::string& dir) {
+  if (!db_)
+    return failed("data directory " + dir_ + " is closed");
+  rocksdb::Checkpoint* raw = nullptr;
+  auto status = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  std::unique_ptr<rocksdb::Checkpoint> cp{raw};
+  // A log size of 0 flushes the memtable first: the checkpoint is SST files only.
+  if (status.ok())
+    status = cp->CreateCheckpoint(dir, 0);
+  if (!status.ok())
+    return failed("checkpoint of " + dir_ + " into " + dir + " failed: " + status.ToString());
+  return caf::none;
+}
+
+caf::error rocksdb_adapter::write_batch(const std::vector<change>& batch, uint64_t last_revision,
+                                        const std::string* position) {
   if (!db_)
     return failed("data directory " + dir_ + " is closed");
   rocksdb::WriteBatch wb;
@@ -178,6 +218,8 @@ caf::error rocksdb_adapter::write(const std::vector<change>& batch, uint64_t las
       return failed("cannot batch the history trim record for " + dir_);
   }
   auto status = wb.Put(to_slice(meta_key), encode_meta(last_revision));
+  if (status.ok() && position != nullptr)
+    status = wb.Put(to_slice(position_key), *position);
   if (!status.ok())
     return failed("cannot batch the metadata record for " + dir_ + ": " + status.ToString());
   rocksdb::WriteOptions options;
@@ -243,7 +285,7 @@ caf::error rocksdb_adapter::load(const std::function<void(object&&)>& sink,
       trimmed_ = *revision;
       continue;
     }
-    if (!key.empty() && key.front() == history_prefix)
+    if ((!key.empty() && key.front() == history_prefix) || key == position_key)
       continue;
     auto prefix_size = std::string_view{"record ''"}.size() + printable_key(key).size();
     if (check_key(key) != errc::none)

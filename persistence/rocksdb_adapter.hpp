@@ -80,6 +80,19 @@ public:
   /// Opens the database in the same directory again after `close`.
   caf::error reopen() override;
 
+  /// The key of the record holding a replicated group's position (`write_replicated`).
+  static constexpr std::string_view position_key{"\0rpos", 5};
+
+  /// `write` plus the position record, in the same `WriteBatch`.
+  caf::error write_replicated(const std::vector<change>& batch, uint64_t last_revision,
+                              const std::string& position) override;
+
+  caf::error replicated_position(std::string& position) override;
+
+  /// A RocksDB checkpoint (hard links to the immutable SST files where the file system allows,
+  /// copies otherwise), after flushing the memtable so that it holds no write-ahead log.
+  caf::error checkpoint(const std::string& dir) override;
+
   /// The data directory.
   const std::string& dir() const noexcept {
     return dir_;
@@ -92,6 +105,10 @@ public:
 
 private:
   rocksdb_adapter(std::string dir, durability mode, rocksdb::DB* db);
+
+  /// `write`, plus the position record when `position` is not null.
+  caf::error write_batch(const std::vector<change>& batch, uint64_t last_revision,
+                         const std::string* position);
 
   std::string dir_;
   durability mode_;
