@@ -182,10 +182,13 @@ uint64_t replica::applied() const {
 }
 
 void replica::release_barriers() {
-  auto done = applied();
-  while (!barriers_.empty() && barriers_.begin()->first <= done + 1) {
-    // A barrier's own index is never handed to the sink: it is released once everything
-    // before it is applied.
+  // A barrier is known here only once libraft applied it, so every entry before it was handed
+  // to the sink already: it is released once none of those waits for the sink's answer. (Its
+  // own index, and those of barriers and configuration changes before it, never reach the
+  // sink: "applied up to the index before it" would keep a barrier that follows another one
+  // waiting for the next entry.)
+  while (!barriers_.empty()
+         && (unacked_.empty() || *unacked_.begin() > barriers_.begin()->first)) {
     barriers_.begin()->second.deliver(barriers_.begin()->first);
     barriers_.erase(barriers_.begin());
   }
