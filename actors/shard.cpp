@@ -184,9 +184,8 @@ public:
       [this](commit_atom) { send_writes(); },
       [this](lease_atom) { expire_leases(); },
       // -- from a replicated group (replica_protocol.hpp) ----------------------------------------
-      [this](replica_apply_atom, std::vector<change>& changes, std::vector<uint64_t>& hidden) {
-        apply_replicated(changes, hidden);
-      },
+      [this](replica_apply_atom, std::vector<change>& changes, std::vector<uint64_t>& units,
+             std::vector<uint64_t>& hidden) { apply_replicated(changes, units, hidden); },
       [this](drop_locks_atom) { drop_locks(); },
     };
   }
@@ -560,9 +559,9 @@ private:
 
   /// A replicated group's committed changes that no write of this shard waits for: applied
   /// like this shard's own (see replica_protocol.hpp), whatever waits or is held here.
-  void apply_replicated(std::vector<change>& changes, const std::vector<uint64_t>& hidden) {
-    auto units = unit_ends(changes);
-    for (size_t i = 0; i < changes.size(); ++i) {
+  void apply_replicated(const std::vector<change>& changes, const std::vector<uint64_t>& units,
+                        const std::vector<uint64_t>& hidden) {
+    for (size_t i = 0; i < changes.size() && i < units.size(); ++i) {
       auto& ch = changes[i];
       if (ch.put)
         put(ch.value);

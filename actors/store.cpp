@@ -254,7 +254,7 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
                   shard_config{st.opts, st.persistence, st.revision, st.log, lock_tokens}));
   if (cfg->replica)
     caf::anon_send(caf::actor_cast<caf::actor>(st.persistence), replica_attach_atom::value,
-                   st.shards, caf::actor_cast<caf::actor>(self));
+                   st.shards, st.log, caf::actor_cast<caf::actor>(self));
   // Whoever ends the store ends what it spawned, so the actor system can shut down.
   self->attach_functor(
     [shards = st.shards, log = st.log, persistence = st.persistence](const caf::error&) {

@@ -22,6 +22,7 @@
 #include "apps/node/listen_policy.hpp"
 #include "apps/node/node_config.hpp"
 #include "apps/node/stop_signals.hpp"
+#include "cluster/group_node.hpp"
 #include "gateway/gateway.hpp"
 #include "messages/errc.hpp"
 #include "persistence/rocksdb_adapter.hpp"
@@ -117,6 +118,58 @@ int serve(caf::actor_system& sys, const node_settings& cfg, const gateway::gatew
   return code;
 }
 
+/// A member of a replicated group: the same port, gateway and shutdown as `serve`, in front of
+/// a store that commits through the group (cluster/group_node.hpp).
+int serve_group(caf::actor_system& sys, const node_settings& cfg,
+                const gateway::gateway_settings& http) {
+  auto started = cluster::group_node::start(sys, cfg.group);
+  if (!started)
+    return fail(sys.render(started.error()));
+  auto node = std::move(*started);
+  const char* in = cfg.host == "0.0.0.0" ? nullptr : cfg.host.c_str();
+  auto port = transport::publish(node->front(), cfg.port, in);
+  if (!port) {
+    node->close();
+    return fail("cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": "
+                + sys.render(port.error()));
+  }
+  node->set_client_address(cfg.host + ':' + std::to_string(*port));
+  std::unique_ptr<gateway::http_gateway> web;
+  if (http.enabled) {
+    auto gw = gateway::http_gateway::start(
+      sys, caf::actor_cast<caf::strong_actor_ptr>(node->front()), http);
+    if (!gw) {
+      node->close();
+      return fail(sys.render(gw.error()));
+    }
+    web = std::move(*gw);
+  }
+  if (!is_loopback(cfg.group.raft_address.substr(0, cfg.group.raft_address.rfind(':'))))
+    spdlog::warn("the Raft port {} is plain TCP without authentication: firewall it to the "
+                 "group's hosts (README, Security)",
+                 cfg.group.raft_address);
+  spdlog::info("group member {} on {}: {} shards, data dir {}, {}", cfg.group.node_id,
+               cfg.group.raft_address, shard_count(cfg.group.store_options), cfg.data_dir,
+               transport::uses_tls(sys) ? "mutual TLS" : "plain TCP");
+  std::cout << "listening on " << cfg.host << ':' << *port << std::endl;
+  if (web)
+    std::cout << "http listening on " << web->address() << std::endl;
+  auto sig = wait_for_stop_signal();
+  spdlog::info("{}: leaving the group", sig);
+  if (web)
+    web->stop();
+  if (auto res = sys.middleman().unpublish(node->front(), *port); !res)
+    spdlog::warn("unpublish: {}", sys.render(res.error()));
+  int code = 0;
+  if (auto err = node->close()) {
+    spdlog::error("close failed: {}", sys.render(err));
+    code = 1;
+  } else {
+    spdlog::info("store closed");
+  }
+  return code;
+}
+
 int run(int argc, char** argv) {
   block_stop_signals();
   std::signal(SIGPIPE, SIG_IGN);
@@ -147,7 +200,7 @@ int run(int argc, char** argv) {
                  "can read, write and delete every key",
                  settings->host);
   std::unique_ptr<adapter> disk;
-  if (settings->mode != durability::memory) {
+  if (settings->mode != durability::memory && !settings->grouped) {
     auto opened = rocksdb_adapter::open(settings->data_dir, settings->mode);
     if (!opened)
       return fail(render(opened.error()));
@@ -156,7 +209,8 @@ int run(int argc, char** argv) {
   int code;
   {
     caf::actor_system sys{cfg};
-    code = serve(sys, *settings, *http, std::move(disk));
+    code = settings->grouped ? serve_group(sys, *settings, *http)
+                             : serve(sys, *settings, *http, std::move(disk));
     arm_shutdown_watchdog(code);
   }
   spdlog::info("stopped");

@@ -7,6 +7,7 @@
 #include "caf/actor_system_config.hpp"
 #include "caf/expected.hpp"
 
+#include "cluster/group_node.hpp"
 #include "gateway/gateway_config.hpp"
 #include "persistence/adapter.hpp"
 #include "transport/tls_files.hpp"
@@ -25,6 +26,9 @@ struct node_settings {
   transport::tls_files tls;
   /// Plain TCP on a non-loopback address was asked for explicitly (`--insecure`).
   bool insecure = false;
+  /// The node is a member of a replicated group (`--raft`); `group` says how.
+  bool grouped = false;
+  cluster::group_node_config group;
 };
 
 /// `ooo-storaged`'s configuration: CAF's own config system (command line plus an ini file given
@@ -39,6 +43,9 @@ public:
   /// which option is wrong.
   caf::expected<node_settings> settings() const;
 
+  /// The group part of `settings` (the options after `--raft`); nothing without `--raft`.
+  caf::error group_settings(node_settings& result) const;
+
   std::string host = "127.0.0.1";
   int64_t port = 7700;
   std::string data_dir = "./data";
@@ -48,6 +55,16 @@ public:
   std::string tls_key;
   std::string tls_ca;
   bool insecure = false;
+  /// A replicated group (`--raft`; see cluster/): this node's id, Raft address, the initial
+  /// members (`ID=HOST:PORT,...`) or `--join`, stale reads on followers, libraft's timing.
+  int64_t node_id = 0;
+  std::string raft;
+  std::string peers;
+  bool join = false;
+  bool stale_reads = false;
+  int64_t election_timeout_ms = 1000;
+  int64_t snapshot_threshold = 4096;
+  int64_t snapshot_trailing = 2048;
   /// The HTTP gateway's options (`--http ...`), checked by `http.settings()`.
   gateway::gateway_config http;
 };
