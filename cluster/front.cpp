@@ -210,7 +210,7 @@ caf::result<std::vector<std::string>> members(front_pointer self) {
           auto line = std::to_string(m.id) + ' ' + m.address + ' '
                       + replication::to_string(m.role);
           if (m.id == status.leader_id)
-            out.insert(out.begin(), std::move(line));
+            out.insert(out.begin(), line + " leader");
           else
             out.emplace_back(std::move(line));
         }

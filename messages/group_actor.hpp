@@ -26,7 +26,7 @@ using transfer_atom = caf::atom_constant<caf::atom("grpxfer")>;
 ///
 /// | message                                  | reply                                          |
 /// |------------------------------------------|------------------------------------------------|
-/// | members                                  | vector<string>: one `ID RAFT-ADDRESS ROLE` per member, the leader's first |
+/// | members                                  | vector<string>: one `ID RAFT-ADDRESS ROLE` per member (`voter`, `standby`, `spare`), the leader's first with ` leader` appended |
 /// | add_member, id, raft address `HOST:PORT` | (empty) once the new member is a voter (it caught up with the log first) |
 /// | remove_member, id                        | (empty) once the removal committed             |
 /// | transfer, id (0: the most up-to-date voter) | the new leader's id                         |

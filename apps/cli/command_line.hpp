@@ -7,9 +7,9 @@ namespace ooo::storage::cli {
 
 /// Everything the command line said, after parsing.
 struct command_line {
-  /// `set`, `push`, `get`, `list`, `keys`, `del`, `watch` or `stats`.
+  /// `set`, `push`, `get`, `list`, `keys`, `del`, `watch`, `stats`, `member` or `transfer`.
   std::string command;
-  /// `HOST:PORT`.
+  /// `HOST:PORT`, or a comma list of them (the nodes of a replicated group).
   std::string node;
   /// Seconds every request may take.
   double timeout = 5.0;
@@ -36,6 +36,11 @@ struct command_line {
   uint64_t count = 0;
   bool has_since = false;
   uint64_t since = 0;
+  /// `member list|add|remove`, `transfer`: the member's id (`transfer`: 0 picks the most
+  /// up-to-date voter) and Raft address `HOST:PORT`.
+  std::string member_action;
+  uint64_t member_id = 0;
+  std::string member_address;
 };
 
 } // namespace ooo::storage::cli

@@ -3,9 +3,11 @@
 #include <cstdio>
 #include <iostream>
 #include <iterator>
+#include <sstream>
 
 #include "apps/cli/exit_code.hpp"
 #include "apps/render/json.hpp"
+#include "messages/group_actor.hpp"
 
 namespace ooo::storage::cli {
 
@@ -27,7 +29,7 @@ void print_line(const std::string& x) {
 int cmd_set(session& s, const command_line& cmd) {
   write_options opts;
   opts.expected_revision = cmd.if_revision;
-  auto res = s.call<receipt>(set_atom::value, cmd.key, read_data(cmd.data), opts);
+  auto res = s.call_leader<receipt>(set_atom::value, cmd.key, read_data(cmd.data), opts);
   if (!res)
     return s.report(res.error());
   print_line(std::string{last_segment(res->key)});
@@ -35,7 +37,7 @@ int cmd_set(session& s, const command_line& cmd) {
 }
 
 int cmd_push(session& s, const command_line& cmd) {
-  auto res = s.call<receipt>(push_atom::value, cmd.key, read_data(cmd.data));
+  auto res = s.call_leader<receipt>(push_atom::value, cmd.key, read_data(cmd.data));
   if (!res)
     return s.report(res.error());
   print_line(res->key);
@@ -43,7 +45,7 @@ int cmd_push(session& s, const command_line& cmd) {
 }
 
 int cmd_get(session& s, const command_line& cmd) {
-  auto res = s.call<object>(caf::get_atom::value, cmd.key);
+  auto res = s.call_leader<object>(caf::get_atom::value, cmd.key);
   if (!res)
     return s.report(res.error());
   if (cmd.raw) {
@@ -62,7 +64,7 @@ int cmd_list(session& s, const command_line& cmd) {
   opts.limit = cmd.limit;
   opts.created_from = cmd.from;
   opts.created_to = cmd.to;
-  auto res = s.call<std::vector<object>>(list_atom::value, cmd.key, opts);
+  auto res = s.call_leader<std::vector<object>>(list_atom::value, cmd.key, opts);
   if (!res)
     return s.report(res.error());
   auto all = rj::json::array();
@@ -73,7 +75,7 @@ int cmd_list(session& s, const command_line& cmd) {
 }
 
 int cmd_keys(session& s, const command_line& cmd) {
-  auto res = s.call<std::vector<std::string>>(keys_atom::value, cmd.key, list_options{});
+  auto res = s.call_leader<std::vector<std::string>>(keys_atom::value, cmd.key, list_options{});
   if (!res)
     return s.report(res.error());
   for (auto& key : *res)
@@ -83,9 +85,47 @@ int cmd_keys(session& s, const command_line& cmd) {
 }
 
 int cmd_del(session& s, const command_line& cmd) {
-  auto res = s.call<deleted>(del_atom::value, cmd.key);
+  auto res = s.call_leader<deleted>(del_atom::value, cmd.key);
   if (!res)
     return s.report(res.error());
+  return ok;
+}
+
+int cmd_member(session& s, const command_line& cmd) {
+  if (cmd.member_action == "add") {
+    auto res = s.call_leader<void>(add_member_atom::value, cmd.member_id, cmd.member_address);
+    return res ? ok : s.report(res.error());
+  }
+  if (cmd.member_action == "remove") {
+    auto res = s.call_leader<void>(remove_member_atom::value, cmd.member_id);
+    return res ? ok : s.report(res.error());
+  }
+  auto res = s.call_leader<std::vector<std::string>>(members_atom::value);
+  if (!res)
+    return s.report(res.error());
+  // Each line is `ID RAFT-ADDRESS ROLE [leader]` (messages/group_actor.hpp).
+  for (auto& line : *res) {
+    std::istringstream in{line};
+    uint64_t id = 0;
+    std::string address;
+    std::string role;
+    std::string leader;
+    in >> id >> address >> role >> leader;
+    rj::json out;
+    out["id"] = id;
+    out["raft"] = address;
+    out["role"] = role;
+    out["leader"] = leader == "leader";
+    print_line(rj::line(out));
+  }
+  return ok;
+}
+
+int cmd_transfer(session& s, const command_line& cmd) {
+  auto res = s.call_leader<uint64_t>(transfer_atom::value, cmd.member_id);
+  if (!res)
+    return s.report(res.error());
+  print_line(std::to_string(*res));
   return ok;
 }
 
@@ -114,6 +154,10 @@ int run_command(session& s, const command_line& cmd) {
     return cmd_del(s, cmd);
   if (cmd.command == "stats")
     return cmd_stats(s, cmd);
+  if (cmd.command == "member")
+    return cmd_member(s, cmd);
+  if (cmd.command == "transfer")
+    return cmd_transfer(s, cmd);
   std::cerr << "error: unknown command '" << cmd.command << "'" << std::endl;
   return usage_error;
 }

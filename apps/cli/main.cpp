@@ -27,7 +27,8 @@ namespace {
 void declare(CLI::App& app, command_line& cmd) {
   app.require_subcommand(1);
   app.fallthrough();
-  app.add_option("--node", cmd.node, "node address HOST:PORT ($OOO_STORAGE_NODE, else "
+  app.add_option("--node", cmd.node, "node address HOST:PORT, or the nodes of a group "
+                                     "HOST:PORT,HOST:PORT,... ($OOO_STORAGE_NODE, else "
                                      "127.0.0.1:7700)")
     ->capture_default_str();
   app.add_option("--timeout", cmd.timeout, "seconds to wait for each answer of the node")
@@ -41,6 +42,8 @@ void declare(CLI::App& app, command_line& cmd) {
                                          "this CA signed (PEM)")
     ->envname("OOO_STORAGE_TLS_CA");
   app.footer(std::string{"Keys: "} + key_rules()
+             + "\nWith several nodes (a replicated group) every command finds the leader "
+               "itself; watch resumes on another node when its node goes away."
              + "\nExit codes: 0 ok, 1 store error, 2 usage error, 3 node unreachable.");
 
   auto set = app.add_subcommand("set", "create or overwrite KEY; prints its index");
@@ -80,6 +83,24 @@ void declare(CLI::App& app, command_line& cmd) {
     ->each([&cmd](const std::string&) { cmd.has_since = true; });
 
   app.add_subcommand("stats", "print the store's counters as one JSON object");
+
+  auto member = app.add_subcommand("member", "a replicated group's members: list, add, remove");
+  member->require_subcommand(1);
+  member->add_subcommand("list", "print one JSON object a line per member, the leader's first")
+    ->callback([&cmd] { cmd.member_action = "list"; });
+  auto add = member->add_subcommand("add", "make the node started with --join on ADDRESS a "
+                                           "voting member with id ID");
+  add->add_option("ID", cmd.member_id, "its --node-id, unique in the group")->required();
+  add->add_option("ADDRESS", cmd.member_address, "its --raft HOST:PORT")->required();
+  add->callback([&cmd] { cmd.member_action = "add"; });
+  auto remove = member->add_subcommand("remove", "remove member ID from the group");
+  remove->add_option("ID", cmd.member_id, "the member's id")->required();
+  remove->callback([&cmd] { cmd.member_action = "remove"; });
+
+  auto transfer = app.add_subcommand("transfer", "hand the group's leadership to member ID; "
+                                                 "prints the new leader's id");
+  transfer->add_option("ID", cmd.member_id, "the member's id (default 0: the most up-to-date "
+                                            "voter)");
 }
 
 int run(int argc, char** argv) {
@@ -98,9 +119,9 @@ int run(int argc, char** argv) {
     return usage_error;
   }
   cmd.command = app.get_subcommands().front()->get_name();
-  node_address addr;
+  std::vector<node_address> nodes;
   std::string why;
-  if (!parse_node_address(cmd.node, addr, why)) {
+  if (!parse_node_list(cmd.node, nodes, why)) {
     std::cerr << "error: " << why << std::endl;
     return usage_error;
   }
@@ -119,7 +140,7 @@ int run(int argc, char** argv) {
   auto timeout = std::chrono::duration_cast<caf::timespan>(
     std::chrono::duration<double>{cmd.timeout});
   session s{timeout, tls};
-  if (auto err = s.connect(addr)) {
+  if (auto err = s.connect_any(nodes)) {
     // Leave without CAF's shutdown: a TLS connection whose handshake never finished (a mute
     // peer) keeps CAF 0.17 waiting forever for its first write to drain. Nothing else is
     // running yet.

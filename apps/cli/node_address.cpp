@@ -36,4 +36,19 @@ bool parse_node_address(const std::string& text, node_address& out, std::string&
   return true;
 }
 
+bool parse_node_list(const std::string& text, std::vector<node_address>& out, std::string& why) {
+  out.clear();
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    auto comma = text.find(',', pos);
+    auto item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    pos = comma == std::string::npos ? text.size() + 1 : comma + 1;
+    node_address addr;
+    if (!parse_node_address(item, addr, why))
+      return false;
+    out.push_back(std::move(addr));
+  }
+  return true;
+}
+
 } // namespace ooo::storage::cli

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ooo::storage::cli {
 
@@ -21,5 +22,9 @@ std::string default_node();
 /// Parses `HOST:PORT` (the last `:` separates the port, 1..65535). Returns false and says why in
 /// `why` on malformed input.
 bool parse_node_address(const std::string& text, node_address& out, std::string& why);
+
+/// Parses `HOST:PORT[,HOST:PORT...]`: the nodes of a replicated group (or one node). Returns
+/// false and says why in `why` on malformed input (naming the element).
+bool parse_node_list(const std::string& text, std::vector<node_address>& out, std::string& why);
 
 } // namespace ooo::storage::cli

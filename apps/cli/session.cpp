@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <set>
+#include <thread>
 
 #include "caf/io/middleman.hpp"
 #include "caf/node_id.hpp"
@@ -117,6 +118,57 @@ caf::error session::connect(const node_address& addr) {
     return caf::make_error(caf::sec::unexpected_actor_messaging_interface);
   store_ = caf::actor_cast<store_actor>(std::move(ptr));
   return {};
+}
+
+caf::error session::connect_any(std::vector<node_address> nodes) {
+  nodes_ = std::move(nodes);
+  caf::error err;
+  for (auto& addr : nodes_) {
+    err = connect(addr);
+    if (!err)
+      return err;
+  }
+  return err;
+}
+
+bool session::connect_next() {
+  if (nodes_.size() < 2)
+    return false;
+  size_t at = 0;
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].host == addr_.host && nodes_[i].port == addr_.port)
+      at = i;
+  for (size_t step = 1; step < nodes_.size(); ++step)
+    if (!connect(nodes_[(at + step) % nodes_.size()]))
+      return true;
+  return false;
+}
+
+bool session::retry_elsewhere(const caf::error& err,
+                              std::chrono::steady_clock::time_point deadline) {
+  using namespace std::chrono_literals;
+  if (std::chrono::steady_clock::now() >= deadline)
+    return false;
+  if (is(err, errc::unavailable)) {
+    // An election or a new leader catching up: usually over within a second or two.
+    std::this_thread::sleep_for(200ms);
+    return true;
+  }
+  if (!is(err, errc::not_leader))
+    return false;
+  auto& ctx = err.context();
+  std::string hint;
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+    hint = ctx.get_as<std::string>(0);
+  node_address leader;
+  std::string why;
+  if (!hint.empty() && hint != addr_.to_string() && parse_node_address(hint, leader, why)
+      && !connect(leader))
+    return true;
+  // No leader named (an election), or it does not answer: the next node may know more.
+  if (!connect_next())
+    std::this_thread::sleep_for(200ms);
+  return true;
 }
 
 int session::report(const caf::error& err) {

@@ -48,6 +48,13 @@ json stats(const store_stats& x) {
   result["persistence"] = json::object();
   for (auto& [name, value] : x.persistence)
     result["persistence"][name] = value;
+  // A node of a replicated group: where it stands in the group.
+  if (!x.role.empty()) {
+    result["role"] = x.role;
+    result["leader"] = x.leader;
+    result["term"] = x.term;
+    result["applied"] = x.applied;
+  }
   return result;
 }
 

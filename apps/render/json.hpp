@@ -20,7 +20,8 @@ json object(const ooo::storage::object& x);
 /// `{"revision","op","key","object"}`; `object` is null for the delete of a missing value.
 json event(const ooo::storage::event& x);
 
-/// `{"keys","revision","shards","subscribers","dropped_events","durability",...}`.
+/// `{"keys","revision","shards","subscribers","dropped_events","durability",...}`, plus
+/// `"role","leader","term","applied"` on a node of a replicated group.
 json stats(const store_stats& x);
 
 /// One line of compact JSON. Bytes that are not UTF-8 inside JSON strings become U+FFFD
