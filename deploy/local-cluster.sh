@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# Runs N ooo-storaged nodes on loopback, each with its own data dir, and stops them by PID.
+# Runs N ooo-storaged nodes on loopback as one replicated group (Raft), each with its own data
+# dir, and stops them by PID.
 #
-#   deploy/local-cluster.sh start N [TLS] [-- NODE-OPTIONS...]  e.g. start 3 -- --durability memory
+#   deploy/local-cluster.sh start N [TLS] [--independent] [-- NODE-OPTIONS...]
+#   deploy/local-cluster.sh restart I     start node I again as before (after a kill, say)
 #   deploy/local-cluster.sh status
 #   deploy/local-cluster.sh stop
 #
+# The nodes form one group: node I has Raft id I, Raft address 127.0.0.1:RAFT-PORT and the
+# same initial member list (--peers). With --independent they are N unrelated stores instead.
 # TLS: --tls-cert FILE --tls-key FILE --tls-ca FILE (all three; from deploy/make-certs.sh DIR:
-# DIR/node.pem, DIR/node.key, DIR/ca.pem): every node uses mutual TLS with these files, and
-# clients need a certificate of the same CA (ooo-storage --tls-cert DIR/client.pem ...).
+# DIR/node.pem, DIR/node.key, DIR/ca.pem): every node's client port uses mutual TLS with these
+# files, and clients need a certificate of the same CA (ooo-storage --tls-cert DIR/client.pem
+# ...). The Raft ports are plain TCP on 127.0.0.1 either way.
 #
 # Environment (all optional):
-#   OOO_CLUSTER_DIR        run dir (default ./cluster): node-I/{data/,pid,address,stdout,stderr.log}
+#   OOO_CLUSTER_DIR        run dir (default ./cluster): node-I/{data/,pid,address,raft,args,stdout,stderr.log}
 #   OOO_STORAGED           the node binary (default build/apps/ooo-storaged of this checkout)
-#   OOO_CLUSTER_BASE_PORT  node I listens on BASE+I-1; unset or 0: each node picks a free port
+#   OOO_CLUSTER_BASE_PORT  node I listens on BASE+I-1 and its Raft port is BASE+100+I-1;
+#                          unset or 0: free ports
 #   OOO_CLUSTER_START_TIMEOUT  seconds a node may take to print `listening on` (default 30)
 #   OOO_CLUSTER_STOP_TIMEOUT   seconds between SIGTERM and SIGKILL (default 20)
 #
 # `start` prints one line per node: `node-I pid PID listening on 127.0.0.1:PORT`. If one node
 # fails to start, the nodes this call started are stopped again and the exit code is 1.
+# `restart I` prints the same line for node I (its client port may change when it was free).
 # `status` prints every node's state; exit 0 if all recorded nodes run, 1 otherwise.
 # `stop` sends SIGTERM to every recorded node, SIGKILL to those still alive after the timeout;
 # data and logs stay in the run dir.
@@ -31,8 +38,21 @@ start_timeout=${OOO_CLUSTER_START_TIMEOUT:-30}
 stop_timeout=${OOO_CLUSTER_STOP_TIMEOUT:-20}
 
 usage() {
-  sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
+}
+
+# Prints N distinct TCP ports on 127.0.0.1 that nothing listens on now, from a random range.
+free_ports() {
+  local n=$1 port picked=() taken
+  taken=$(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)
+  while [ ${#picked[@]} -lt "$n" ]; do
+    port=$((20000 + RANDOM % 30000))
+    grep -qx "$port" <<<"$taken" && continue
+    [[ " ${picked[*]} " == *" $port "* ]] && continue
+    picked+=("$port")
+  done
+  echo "${picked[@]}"
 }
 
 node_dirs() {
@@ -108,15 +128,53 @@ stop_dirs() {
   done
 }
 
+# Starts node I from its recorded arguments and waits for its `listening on` line; prints
+# `node-I pid PID listening on ADDRESS`. Returns 1 (after showing its log) if it does not start.
+launch() {
+  local i=$1 dir=$run_dir/node-$1 pid addr deadline args=()
+  mapfile -d '' -t args <"$dir/args"
+  : >"$dir/stdout"
+  "$bin" "${args[@]}" >"$dir/stdout" 2>>"$dir/stderr.log" </dev/null &
+  pid=$!
+  echo "$pid" >"$dir/pid"
+  deadline=$((SECONDS + start_timeout))
+  addr=""
+  while [ -z "$addr" ]; do
+    addr=$(address_of "$dir")
+    [ -n "$addr" ] && break
+    if ! running "$pid" || [ $SECONDS -ge $deadline ]; then
+      echo "error: node-$i (pid $pid) did not start; last lines of $dir/stderr.log:" >&2
+      tail -n 20 "$dir/stderr.log" >&2 || true
+      return 1
+    fi
+    sleep 0.05
+  done
+  echo "$addr" >"$dir/address"
+  echo "node-$i pid $pid listening on $addr"
+}
+
+cmd_restart() {
+  local i=${1:-}
+  [[ $i =~ ^[1-9][0-9]*$ ]] || usage
+  local dir=$run_dir/node-$i
+  [ -f "$dir/args" ] || { echo "error: no node-$i in $run_dir (start first)" >&2; exit 1; }
+  if is_node "$(pid_of "$dir")" "$dir"; then
+    echo "error: node-$i is still running (pid $(pid_of "$dir"))" >&2
+    exit 1
+  fi
+  launch "$i" || { stop_dirs "$dir" >&2; exit 1; }
+}
+
 cmd_start() {
   local n=${1:-}
   [[ $n =~ ^[1-9][0-9]*$ ]] || usage
   shift
-  local tls=() option file
+  local tls=() option file independent=0
   while [ $# -gt 0 ] && [ "$1" != -- ]; do
     option=$1
     case "$option" in
       --tls-cert | --tls-key | --tls-ca) ;;
+      --independent) independent=1; shift; continue ;;
       *) usage ;;
     esac
     [ $# -ge 2 ] || usage
@@ -141,33 +199,32 @@ cmd_start() {
     fi
   done
   mkdir -p "$run_dir"
-  local started=() i port pid addr deadline
+  local started=() i port raft_ports=() peers=""
+  if [ $independent -eq 0 ]; then
+    if [ "$base_port" -gt 0 ]; then
+      for ((i = 1; i <= n; i++)); do raft_ports+=($((base_port + 100 + i - 1))); done
+    else
+      read -r -a raft_ports <<<"$(free_ports "$n")"
+    fi
+    for ((i = 1; i <= n; i++)); do
+      peers+="${peers:+,}$i=127.0.0.1:${raft_ports[i - 1]}"
+    done
+  fi
   for ((i = 1; i <= n; i++)); do
     dir=$run_dir/node-$i
     mkdir -p "$dir/data"
+    : >"$dir/stderr.log"
     port=0
     [ "$base_port" -gt 0 ] && port=$((base_port + i - 1))
-    : >"$dir/stdout"
-    "$bin" --host 127.0.0.1 --port "$port" --data-dir "$dir/data" "${tls[@]+"${tls[@]}"}" "$@" \
-      >"$dir/stdout" 2>"$dir/stderr.log" </dev/null &
-    pid=$!
-    echo "$pid" >"$dir/pid"
+    local group=()
+    if [ $independent -eq 0 ]; then
+      group=(--raft "127.0.0.1:${raft_ports[i - 1]}" --node-id "$i" --peers "$peers")
+      echo "127.0.0.1:${raft_ports[i - 1]}" >"$dir/raft"
+    fi
+    printf '%s\0' --host 127.0.0.1 --port "$port" --data-dir "$dir/data" \
+      "${group[@]+"${group[@]}"}" "${tls[@]+"${tls[@]}"}" "$@" >"$dir/args"
     started+=("$dir")
-    deadline=$((SECONDS + start_timeout))
-    addr=""
-    while [ -z "$addr" ]; do
-      addr=$(address_of "$dir")
-      [ -n "$addr" ] && break
-      if ! running "$pid" || [ $SECONDS -ge $deadline ]; then
-        echo "error: node-$i (pid $pid) did not start; last lines of $dir/stderr.log:" >&2
-        tail -n 20 "$dir/stderr.log" >&2 || true
-        stop_dirs "${started[@]}" >&2
-        exit 1
-      fi
-      sleep 0.05
-    done
-    echo "$addr" >"$dir/address"
-    echo "node-$i pid $pid listening on $addr"
+    launch "$i" || { stop_dirs "${started[@]}" >&2; exit 1; }
   done
 }
 
@@ -204,6 +261,7 @@ cmd_stop() {
 
 case "${1:-}" in
   start) shift; cmd_start "$@" ;;
+  restart) shift; cmd_restart "$@" ;;
   status) cmd_status ;;
   stop) cmd_stop ;;
   *) usage ;;

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# deploy/local-cluster.sh end to end: start 3 nodes, status, each node answers the CLI and keeps
-# its own data, stop, every PID is gone. Whatever happens, the nodes this test started are
+# deploy/local-cluster.sh end to end: start 3 nodes as one replicated group, status, a write
+# through any node reaches every node, a follower names the leader, kill -9 of the leader and
+# `restart` of it, stop, every PID is gone. Whatever happens, the nodes this test started are
 # stopped (trap), and every wait is bounded.
-# Then the same script with --tls-cert/--tls-key/--tls-ca (certificates from MAKE_CERTS_SH):
-# clients with a certificate of the CA are served, clients without are refused (exit 3).
+# Then `--independent` (N unrelated stores), and a group of 2 with --tls-cert/--tls-key/--tls-ca
+# (certificates from MAKE_CERTS_SH): clients with a certificate of the CA are served, clients
+# without are refused (exit 3).
 #   local_cluster_test.sh LOCAL_CLUSTER_SH OOO_STORAGED OOO_STORAGE MAKE_CERTS_SH
 set -euo pipefail
 script=$1 node_bin=$2 cli=$3 make_certs=$4
@@ -45,8 +47,19 @@ cli() {
   timeout 20 "$cli" --timeout 5 "$@"
 }
 
-echo "== start 3"
-out=$(timeout 60 "$script" start 3 -- --shards 2) || fail "start exited $?: $out"
+# Waits up to 20 s until `cli ARGS...` prints EXPECTED.
+wait_for() {
+  local expected=$1 got="" i
+  shift
+  for ((i = 0; i < 100; i++)); do
+    got=$(cli "$@" 2>/dev/null) && [ "$got" = "$expected" ] && return 0
+    sleep 0.2
+  done
+  fail "cli $* printed '$got', expected '$expected'"
+}
+
+echo "== start 3 (a group)"
+out=$(timeout 60 "$script" start 3 -- --shards 2 --stale-reads) || fail "start exited $?: $out"
 echo "$out"
 mapfile -t addrs < <(sed -n 's/^node-[0-9]* pid [0-9]* listening on //p' <<<"$out")
 mapfile -t pids < <(sed -n 's/^node-[0-9]* pid \([0-9]*\) .*/\1/p' <<<"$out")
@@ -66,18 +79,40 @@ out=$(timeout 30 "$script" status) || fail "status exited $? while all run: $out
 echo "$out"
 [ "$(grep -c ' running listening on 127.0.0.1:' <<<"$out")" -eq 3 ] || fail "status: $out"
 
-echo "== each node answers and keeps its own data"
+echo "== one group: a write through the node list reaches every node"
+all=$(IFS=,; echo "${addrs[*]}")
 for i in 0 1 2; do
-  addr=${addrs[i]}
-  stats=$(cli --node "$addr" stats) || fail "stats on $addr exited $?"
-  echo "$addr $stats"
-  grep -q '"shards":2' <<<"$stats" || fail "stats of $addr: $stats"
-  [ "$(cli --node "$addr" set "cluster/node" "{\"n\":$i}")" = node ] || fail "set on $addr"
+  stats=$(cli --node "${addrs[i]}" stats) || fail "stats on ${addrs[i]} exited $?"
+  echo "${addrs[i]} $stats"
+  grep -q '"shards":2' <<<"$stats" || fail "stats of ${addrs[i]}: $stats"
+  grep -qE '"role":"(leader|follower|candidate)"' <<<"$stats" || fail "no role: $stats"
 done
+[ "$(cli --node "$all" set cluster/node '{"n":1}')" = node ] || fail "set through $all"
 for i in 0 1 2; do
-  got=$(cli --node "${addrs[i]}" get --raw cluster/node) || fail "get on ${addrs[i]}"
-  [ "$got" = "{\"n\":$i}" ] || fail "node ${addrs[i]} holds $got, expected {\"n\":$i}"
+  wait_for '{"n":1}' --node "${addrs[i]}" get --raw cluster/node
 done
+leader=$(cli --node "$all" stats | sed -n 's/.*"leader":"\([^"]*\)".*/\1/p')
+[ -n "$leader" ] || fail "no leader in stats"
+# A follower refuses the write with the leader's address; the CLI follows it there by itself.
+for i in 0 1 2; do
+  [ "${addrs[i]}" = "$leader" ] && continue
+  [ "$(cli --node "${addrs[i]}" set "cluster/via$i" 1)" = "via$i" ] ||
+    fail "a write through follower ${addrs[i]} did not reach the leader"
+  wait_for 1 --node "$leader" get --raw "cluster/via$i"
+done
+
+echo "== kill -9 of the leader; restart it"
+for i in 1 2 3; do
+  [ "$(cat "$OOO_CLUSTER_DIR/node-$i/address")" = "$leader" ] && leader_node=$i
+done
+kill -KILL "$(cat "$OOO_CLUSTER_DIR/node-$leader_node/pid")"
+[ "$(timeout 30 "$cli" --timeout 15 --node "$all" set cluster/node '{"n":2}')" = node ] ||
+  fail "no write after the leader died"
+out=$(timeout 60 "$script" restart "$leader_node") || fail "restart exited $?: $out"
+echo "$out"
+pids[leader_node - 1]=$(sed -n 's/^node-[0-9]* pid \([0-9]*\) .*/\1/p' <<<"$out")
+back=$(sed -n 's/^node-[0-9]* pid [0-9]* listening on //p' <<<"$out")
+wait_for '{"n":2}' --node "$back" get --raw cluster/node
 
 echo "== stop"
 out=$(timeout 60 "$script" stop) || fail "stop exited $?: $out"
@@ -99,7 +134,21 @@ code=$?
 set -e
 [ $code -eq 3 ] || fail "CLI against a stopped node exited $code, expected 3"
 
-echo "== start 2 with TLS"
+echo "== start 2 --independent: each node keeps its own data"
+export OOO_CLUSTER_DIR=$work/independent
+out=$(timeout 60 "$script" start 2 --independent -- --shards 2) || fail "start exited $?: $out"
+mapfile -t addrs < <(sed -n 's/^node-[0-9]* pid [0-9]* listening on //p' <<<"$out")
+mapfile -t pids < <(sed -n 's/^node-[0-9]* pid \([0-9]*\) .*/\1/p' <<<"$out")
+for i in 0 1; do
+  [ "$(cli --node "${addrs[i]}" set cluster/node "$i")" = node ] || fail "set on ${addrs[i]}"
+done
+for i in 0 1; do
+  [ "$(cli --node "${addrs[i]}" get --raw cluster/node)" = "$i" ] || fail "independent ${addrs[i]}"
+  grep -q '"role"' <<<"$(cli --node "${addrs[i]}" stats)" && fail "an independent node has a role"
+done
+out=$(timeout 60 "$script" stop) || fail "stop exited $?: $out"
+
+echo "== start 2 with TLS (a group)"
 certs=$work/certs
 bash "$make_certs" "$certs" >/dev/null || fail "make-certs.sh failed"
 export OOO_CLUSTER_DIR=$work/tls-cluster
@@ -111,11 +160,12 @@ mapfile -t pids < <(sed -n 's/^node-[0-9]* pid \([0-9]*\) .*/\1/p' <<<"$out")
 [ ${#addrs[@]} -eq 2 ] || fail "expected 2 addresses, got: $out"
 grep -q 'mutual TLS' "$OOO_CLUSTER_DIR/node-1/stderr.log" || fail "node-1 does not use TLS"
 tls=(--tls-cert "$certs/client.pem" --tls-key "$certs/client.key" --tls-ca "$certs/ca.pem")
+all=$(IFS=,; echo "${addrs[*]}")
 for i in 0 1; do
-  got=$(cli --node "${addrs[i]}" "${tls[@]}" set "cluster/tls" "$i") || fail "TLS set: ${addrs[i]}"
-  [ "$got" = tls ] || fail "TLS set on ${addrs[i]} printed $got"
-  got=$(cli --node "${addrs[i]}" "${tls[@]}" get --raw cluster/tls) || fail "TLS get on ${addrs[i]}"
-  [ "$got" = "$i" ] || fail "node ${addrs[i]} holds $got over TLS, expected $i"
+  got=$(cli --node "$all" "${tls[@]}" set "cluster/tls" "$i") || fail "TLS set through $all"
+  [ "$got" = tls ] || fail "TLS set through $all printed $got"
+  got=$(cli --node "$all" "${tls[@]}" get --raw cluster/tls) || fail "TLS get through $all"
+  [ "$got" = "$i" ] || fail "the group holds $got over TLS, expected $i"
   set +e
   cli --node "${addrs[i]}" stats >/dev/null 2>&1
   code=$?
