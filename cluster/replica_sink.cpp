@@ -34,7 +34,8 @@ caf::error proposal_error(const sink_state& st, const caf::error& err) {
   if (replication::is(err, errc::not_leader))
     return make_error(storage::errc::not_leader, st.view.leader_address);
   if (replication::is(err, errc::leadership_lost))
-    return make_error(storage::errc::leadership_lost, replication::render(err));
+    return make_error(storage::errc::leadership_lost,
+                      "this node stopped leading before the write was known to commit");
   if (replication::is(err, errc::too_many_pending) || replication::is(err, errc::shutting_down))
     return make_error(storage::errc::unavailable, replication::render(err));
   return make_error(storage::errc::persistence_failed, replication::render(err));
