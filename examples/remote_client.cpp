@@ -1,23 +1,28 @@
 // remote_client: a complete CAF program on its own node that uses an ooo-storaged node.
 //
-//   remote_client [--tls-cert FILE --tls-key FILE --tls-ca FILE] [HOST:PORT]
+//   remote_client [--tls-cert FILE --tls-key FILE --tls-ca FILE] [HOST:PORT[,HOST:PORT...]]
 //                                    (default: $OOO_STORAGE_NODE, else 127.0.0.1:7700)
 //
-// It connects with `remote_actor<store_actor>` (with the three TLS files: CAF's OpenSSL module,
+// It connects to the first node that answers (with the three TLS files: CAF's OpenSSL module,
 // mutual TLS; see transport/network.hpp), spawns a subscriber actor on its own node and
 // subscribes it to a pattern, writes two keys, reads one back, deletes one, and waits for the
 // three events of its own writes. Every remote request carries a timeout: CAF 0.17 waits
 // forever for a node that went away otherwise (see ../shared/PLATFORM-NOTES.md).
 //
+// Several nodes are the members of a replicated group: any of them takes the subscription,
+// but only the leader takes writes and reads. A follower answers `not_leader` naming the
+// leader, and a group that is electing one answers `unavailable`: both mean that nothing was
+// done, so the example asks again there (or at the next node of the list, or a little later).
+//
 // Exit codes: 0 everything worked; 1 the store answered an error or an event is missing;
 // 2 usage error; 3 the node is unreachable or stopped answering.
 
+#include <algorithm>
 #include <chrono>
-#include <condition_variable>
+#include <set>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -53,40 +58,33 @@ constexpr auto request_timeout = 5s;
 /// How long we wait for the events of our own writes.
 constexpr auto event_timeout = 5s;
 
-/// Ends the process with a clear message if `remote_actor` does not return in time: in CAF
-/// 0.17 it waits without a timeout for a peer that accepts TCP but never completes CAF's
-/// handshake (a refused connection fails at once).
-class connect_watchdog {
-public:
-  connect_watchdog(std::string addr, std::string hint)
-    : addr_(std::move(addr)), hint_(std::move(hint)) {
-    thread_ = std::thread{[this] {
-      std::unique_lock<std::mutex> guard{mtx_};
-      if (!cv_.wait_for(guard, request_timeout, [this] { return done_; })) {
-        std::cerr << "error: node " << addr_ << " unreachable: no CAF handshake within "
-                  << std::chrono::seconds{request_timeout}.count() << "s" << hint_ << std::endl;
-        std::_Exit(exit_unreachable);
-      }
-    }};
-  }
+/// How long a write or read may spend following the leader of a group.
+constexpr auto leader_budget = 15s;
 
-  ~connect_watchdog() {
-    {
-      std::lock_guard<std::mutex> guard{mtx_};
-      done_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-
-private:
-  std::string addr_;
-  std::string hint_;
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
+/// Connects to the store published at `addr` (HOST:PORT) over `sys`'s transport, within
+/// `request_timeout`. `remote_actor` has no timeout of its own in CAF 0.17: it waits forever
+/// for a peer that accepts TCP but never completes CAF's handshake. This is what it does, as a
+/// request to the middleman actor, which can time out.
+caf::expected<store_actor> connect(caf::scoped_actor& self, const std::string& addr) {
+  auto colon = addr.rfind(':');
+  auto host = addr.substr(0, colon);
+  auto port = static_cast<uint16_t>(std::stoul(addr.substr(colon + 1)));
+  caf::expected<store_actor> result{caf::error{}};
+  self
+    ->request(transport::middleman_actor_of(self->system()), request_timeout,
+              caf::connect_atom::value, host, port)
+    .receive(
+      [&](caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
+        if (!ptr)
+          result = caf::make_error(caf::sec::no_actor_published_at_port, port);
+        else if (!self->system().assignable<store_actor>(ifs))
+          result = caf::make_error(caf::sec::unexpected_actor_messaging_interface);
+        else
+          result = caf::actor_cast<store_actor>(std::move(ptr));
+      },
+      [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
 
 /// The subscriber: lives on this node, receives the store's events in batches (as requests)
 /// and forwards each event to `sink`. Returning from the handler is the (empty) answer that
@@ -123,6 +121,63 @@ bytes to_bytes(const std::string& x) {
   return bytes{x.begin(), x.end()};
 }
 
+/// The nodes given on the command line and the one the example talks to.
+struct group_link {
+  std::vector<std::string> nodes;
+  size_t current = 0;
+  store_actor store;
+
+  /// Connects to the first node, from `from` on, that answers.
+  caf::error connect_from(caf::scoped_actor& self, size_t from) {
+    caf::error err;
+    for (size_t step = 0; step < nodes.size(); ++step) {
+      auto i = (from + step) % nodes.size();
+      auto h = connect(self, nodes[i]);
+      if (h) {
+        current = i;
+        store = std::move(*h);
+        return caf::error{};
+      }
+      err = h.error();
+    }
+    return err;
+  }
+
+  /// A request to the group's leader: follows `not_leader` to the node it names (or the next
+  /// one), asks again after `unavailable`; both mean nothing was done.
+  template <class T, class... Ts>
+  caf::expected<T> call_leader(caf::scoped_actor& self, const Ts&... xs) {
+    auto deadline = std::chrono::steady_clock::now() + leader_budget;
+    for (;;) {
+      auto result = call<T>(self, store, xs...);
+      if (result || std::chrono::steady_clock::now() >= deadline)
+        return result;
+      const caf::error& err = result.error();
+      if (is(err, errc::unavailable)) {
+        std::this_thread::sleep_for(200ms);
+        continue;
+      }
+      if (!is(err, errc::not_leader))
+        return result;
+      const caf::message& ctx = err.context();
+      std::string leader;
+      if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+        leader = ctx.get_as<std::string>(0);
+      auto named = std::find(nodes.begin(), nodes.end(), leader);
+      if (named == nodes.end() && !leader.empty()) {
+        nodes.push_back(leader);
+        named = nodes.end() - 1;
+      }
+      auto from = leader.empty() ? current + 1 : static_cast<size_t>(named - nodes.begin());
+      if (leader.empty())
+        std::this_thread::sleep_for(200ms);
+      if (connect_from(self, from))
+        return result;
+      std::cout << "following the leader to " << nodes[current] << std::endl;
+    }
+  }
+};
+
 /// Prints `err` and returns the exit code for it: 1 for an answer of the store (our error
 /// category), 3 for everything else (timeouts, lost connections).
 int report(caf::actor_system& sys, const std::string& what, const caf::error& err) {
@@ -134,29 +189,27 @@ int report(caf::actor_system& sys, const std::string& what, const caf::error& er
   return exit_unreachable;
 }
 
-int run(caf::actor_system& sys, const std::string& host, uint16_t port) {
-  auto addr = host + ":" + std::to_string(port);
+int run(caf::actor_system& sys, std::vector<std::string> nodes) {
+  caf::scoped_actor self{sys};
   // -- connect -------------------------------------------------------------------------------
-  caf::expected<store_actor> connected{caf::error{}};
-  {
+  group_link group;
+  group.nodes = std::move(nodes);
+  if (auto err = group.connect_from(self, 0)) {
     // A TLS node does not answer a plain client, and a plain node does not answer TLS.
-    connect_watchdog watchdog{addr, transport::uses_tls(sys) ? " (is it a TLS node?)"
-                                                             : " (a TLS node needs --tls-*)"};
-    // With TLS: caf::openssl::remote_actor; without: sys.middleman().remote_actor.
-    connected = transport::remote_actor<store_actor>(sys, host, port);
-  }
-  if (!connected) {
-    std::cerr << "error: node " << addr << " unreachable: " << sys.render(connected.error())
+    std::cerr << "error: node " << group.nodes.back() << " unreachable: " << sys.render(err)
+              << (transport::uses_tls(sys) ? " (is it a TLS node?)"
+                                           : " (a TLS node needs --tls-*)")
               << std::endl;
     // Not through the actor system's destructor: a TLS connection whose handshake never
     // finished (a mute peer; CAF's heartbeat gives up on it) keeps CAF 0.17's shutdown waiting
     // forever for its first write to drain.
     std::_Exit(exit_unreachable);
   }
-  auto store = std::move(*connected);
+  // The subscription stays on this node; writes and reads may move to the leader.
+  auto store = group.store;
+  auto addr = group.nodes[group.current];
   std::cout << "connected to " << addr << " over " << transport::transport_name(sys)
             << std::endl;
-  caf::scoped_actor self{sys};
   // A down_msg for the store arrives if the connection breaks while we wait for events.
   self->monitor(store);
 
@@ -185,7 +238,7 @@ int run(caf::actor_system& sys, const std::string& host, uint16_t port) {
                           {prefix + "/counter", ""}};
   for (auto& s : steps) {
     if (s.data.empty()) {
-      auto n = call<deleted>(self, store, del_atom::value, s.key);
+      auto n = group.call_leader<deleted>(self, del_atom::value, s.key);
       if (!n) {
         stop_subscriber();
         return report(sys, "del " + s.key, n.error());
@@ -194,15 +247,15 @@ int run(caf::actor_system& sys, const std::string& host, uint16_t port) {
                 << std::endl;
       continue;
     }
-    auto r = call<receipt>(self, store, set_atom::value, s.key, to_bytes(s.data),
-                           write_options{});
+    auto r = group.call_leader<receipt>(self, set_atom::value, s.key, to_bytes(s.data),
+                                        write_options{});
     if (!r) {
       stop_subscriber();
       return report(sys, "set " + s.key, r.error());
     }
     std::cout << "set " << s.key << " -> revision " << r->revision << std::endl;
   }
-  auto obj = call<object>(self, store, caf::get_atom::value, prefix + "/greeting");
+  auto obj = group.call_leader<object>(self, caf::get_atom::value, prefix + "/greeting");
   if (!obj) {
     stop_subscriber();
     return report(sys, "get " + prefix + "/greeting", obj.error());
@@ -256,7 +309,7 @@ int run(caf::actor_system& sys, const std::string& host, uint16_t port) {
   if (code != exit_unreachable) {
     if (auto res = call<void>(self, store, caf::unsubscribe_atom::value, *id); !res)
       std::cerr << "warning: unsubscribe: " << sys.render(res.error()) << std::endl;
-    if (auto res = call<deleted>(self, store, del_atom::value, pattern); !res)
+    if (auto res = group.call_leader<deleted>(self, del_atom::value, pattern); !res)
       std::cerr << "warning: del " << pattern << ": " << sys.render(res.error()) << std::endl;
   }
   stop_subscriber();
@@ -265,22 +318,35 @@ int run(caf::actor_system& sys, const std::string& host, uint16_t port) {
   return code;
 }
 
-bool parse_address(const std::string& x, std::string& host, uint16_t& port) {
+bool parse_address(const std::string& x) {
   auto colon = x.rfind(':');
   if (colon == std::string::npos || colon == 0)
     return false;
   char* end = nullptr;
   auto n = std::strtoul(x.c_str() + colon + 1, &end, 10);
-  if (*end != '\0' || n == 0 || n > 65535)
-    return false;
-  host = x.substr(0, colon);
-  port = static_cast<uint16_t>(n);
-  return true;
+  return *end == '\0' && n > 0 && n <= 65535;
+}
+
+/// `HOST:PORT[,HOST:PORT...]`; empty if any element is not HOST:PORT.
+std::vector<std::string> parse_nodes(const std::string& text) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    auto comma = text.find(',', pos);
+    auto item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    pos = comma == std::string::npos ? text.size() + 1 : comma + 1;
+    if (!parse_address(item))
+      return {};
+    out.push_back(item);
+  }
+  return out;
 }
 
 int usage() {
-  std::cerr << "usage: remote_client [--tls-cert FILE --tls-key FILE --tls-ca FILE] [HOST:PORT]\n"
-               "       (default HOST:PORT: $OOO_STORAGE_NODE, else 127.0.0.1:7700)"
+  std::cerr << "usage: remote_client [--tls-cert FILE --tls-key FILE --tls-ca FILE] "
+               "[HOST:PORT[,HOST:PORT...]]\n"
+               "       (default: $OOO_STORAGE_NODE, else 127.0.0.1:7700; several nodes: a "
+               "replicated group)"
             << std::endl;
   return exit_usage;
 }
@@ -306,10 +372,10 @@ int main(int argc, char** argv) {
     else
       return usage();
   }
-  std::string host;
-  uint16_t port = 0;
-  if (!parse_address(addr, host, port)) {
-    std::cerr << "error: node address must be HOST:PORT, got '" << addr << "'" << std::endl;
+  auto nodes = parse_nodes(addr);
+  if (nodes.empty()) {
+    std::cerr << "error: node address must be HOST:PORT[,HOST:PORT...], got '" << addr << "'"
+              << std::endl;
     return exit_usage;
   }
   if (auto err = transport::check(tls, transport::tls_role::client)) {
@@ -329,5 +395,5 @@ int main(int argc, char** argv) {
   // Every node that talks to a store registers its types: unregistered types fail on the wire.
   register_types(cfg);
   caf::actor_system sys{cfg};
-  return run(sys, host, port);
+  return run(sys, std::move(nodes));
 }
