@@ -16,6 +16,10 @@
 //     writes the sentinel, waits (at most --drain seconds) for the watchers, dumps, exits 0.
 //   ooo-group-client --dump --nodes H:P --out FILE --until REV
 //     subscribes on that node from revision 0 and writes every event up to REV (history check).
+//   ooo-group-client --locks --nodes H:P,... --out FILE
+//     takes a lock through the leader, prints `locked TOKEN`, waits for a line on standard
+//     input (the test makes the leadership move meanwhile), then tries the old token (a write
+//     with it, an unlock) and a new lock of the same key, and writes the outcomes as JSON.
 //
 // Exit codes: 0 done, 1 the sentinel or the dump did not complete in time, 2 usage.
 
@@ -416,6 +420,94 @@ int run_clients(caf::actor_system& sys, const std::vector<address>& addrs, const
   return sentinel > 0 && caught_up() ? 0 : 1;
 }
 
+/// Sends `request` where it can be served (following `not_leader`, retrying `unavailable`),
+/// expecting a `T`; returns it or the error that ended the attempt.
+template <class T>
+caf::expected<T> ask(caf::scoped_actor& self, links& nodes, const caf::message& request) {
+  auto deadline = std::chrono::steady_clock::now() + op_budget;
+  size_t target = 0;
+  caf::error last = make_error(errc::unavailable, "no node answered");
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto h = nodes.get(self, target);
+    if (!h) {
+      target = (target + 1) % nodes.size();
+      std::this_thread::sleep_for(50ms);
+      continue;
+    }
+    caf::expected<T> result{caf::error{}};
+    if constexpr (std::is_void<T>::value)
+      self->request(h, request_timeout, request)
+        .receive([&] { result = caf::expected<void>{}; },
+                 [&](caf::error& err) { result = std::move(err); });
+    else
+      self->request(h, request_timeout, request)
+        .receive([&](T& x) { result = std::move(x); },
+                 [&](caf::error& err) { result = std::move(err); });
+    if (result)
+      return result;
+    last = result.error();
+    if (is(last, errc::not_leader)) {
+      auto hint = nodes.find(detail_of(last));
+      target = hint < nodes.size() && hint != target ? hint : (target + 1) % nodes.size();
+      std::this_thread::sleep_for(50ms);
+      continue;
+    }
+    if (is(last, errc::unavailable) || is(last, errc::not_active)
+        || last.category() != error_category) {
+      if (last.category() != error_category)
+        nodes.drop(target);
+      std::this_thread::sleep_for(100ms);
+      continue;
+    }
+    return last;
+  }
+  return last;
+}
+
+/// The lock scenario (see the top of the file).
+int run_locks(caf::actor_system& sys, const std::vector<address>& addrs, const std::string& out) {
+  caf::scoped_actor self{sys};
+  links nodes{sys, addrs};
+  const std::string key = "l/held";
+  auto token = ask<uint64_t>(self, nodes,
+                             caf::make_message(lock_atom::value, key, uint32_t{600000}));
+  if (!token) {
+    std::cerr << "no lock: " << text_of(sys, token.error()) << std::endl;
+    return 1;
+  }
+  // The holder writes under its lock while the leadership stands.
+  std::string v1 = "under-lock";
+  write_options with_token;
+  with_token.token = *token;
+  auto first = ask<receipt>(self, nodes,
+                            caf::make_message(set_atom::value, key, bytes(v1.begin(), v1.end()),
+                                              with_token));
+  std::cout << "locked " << *token << std::endl;
+  std::string line;
+  std::getline(std::cin, line);
+  json result;
+  result["token"] = *token;
+  result["first_write"] = first ? "ok" : text_of(sys, first.error());
+  std::string v2 = "stale-token";
+  auto stale = ask<receipt>(self, nodes,
+                            caf::make_message(set_atom::value, key, bytes(v2.begin(), v2.end()),
+                                              with_token));
+  result["stale_write"] = stale ? "ok" : text_of(sys, stale.error());
+  auto unlock = ask<void>(self, nodes, caf::make_message(unlock_atom::value, key, *token));
+  result["stale_unlock"] = unlock ? "ok" : text_of(sys, unlock.error());
+  std::string v3 = "plain";
+  auto plain = ask<receipt>(self, nodes,
+                            caf::make_message(set_atom::value, key, bytes(v3.begin(), v3.end()),
+                                              write_options{}));
+  result["plain_write"] = plain ? "ok" : text_of(sys, plain.error());
+  auto again = ask<uint64_t>(self, nodes,
+                             caf::make_message(lock_atom::value, key, uint32_t{600000}));
+  result["new_lock"] = again ? "ok" : text_of(sys, again.error());
+  result["new_token"] = again ? *again : 0;
+  std::ofstream{out} << result.dump() << '\n';
+  return 0;
+}
+
 int run_dump(caf::actor_system& sys, const address& node, const std::string& out, uint64_t until) {
   auto log = std::make_shared<watch_log>();
   auto deadline = std::chrono::steady_clock::now() + 60s;
@@ -452,6 +544,7 @@ int run(int argc, char** argv) {
   int watchers = 3;
   double drain = 60;
   bool dump = false;
+  bool locks = false;
   uint64_t until = 0;
   app.add_option("--nodes", nodes, "HOST:PORT,...")->required();
   app.add_option("--out", out, "output directory (dump: file)")->required();
@@ -459,6 +552,7 @@ int run(int argc, char** argv) {
   app.add_option("--watchers", watchers);
   app.add_option("--drain", drain, "seconds the watchers may take to catch up at the end");
   app.add_flag("--dump", dump, "write a node's retained history up to --until");
+  app.add_flag("--locks", locks, "the lock scenario");
   app.add_option("--until", until);
   try {
     app.parse(argc, argv);
@@ -470,6 +564,8 @@ int run(int argc, char** argv) {
   caf::actor_system sys{cfg};
   if (dump)
     return run_dump(sys, addrs.front(), out, until);
+  if (locks)
+    return run_locks(sys, addrs, out);
   return run_clients(sys, addrs, out, writers, watchers, drain);
 }
 
