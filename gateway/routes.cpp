@@ -78,6 +78,12 @@ http_response store_failure(const caf::error& err) {
       return text_answer(409, "ooo: " + detail);
     case errc::not_active:
       return text_answer(503, "ooo: " + detail);
+    // A node of a replicated group that cannot serve this: the text names the leader
+    // (`not_leader: HOST:PORT` of its CAF port) or says to retry.
+    case errc::not_leader:
+    case errc::unavailable:
+    case errc::leadership_lost:
+      return text_answer(503, "ooo: " + detail);
     default:
       return text_answer(500, "ooo: " + detail);
   }
