@@ -130,7 +130,9 @@ public:
         sub.subscriber = std::move(subscriber);
         sub.mode = opts.mode;
         // A live subscription starts after the newest complete unit.
-        sub.cursor = opts.resume ? std::min(opts.since, head_) : std::max(head_, open_unit_);
+        // A resume point beyond the head is kept, not lowered to it: in a replicated group a
+        // subscriber may come from a node that is ahead of this one, and has seen up to there.
+        sub.cursor = opts.resume ? opts.since : std::max(head_, open_unit_);
         sub.catching_up = opts.resume;
         subs_.emplace(id, std::move(sub));
         if (opts.resume) {
@@ -335,7 +337,7 @@ private:
       queue(id, sub, *pos);
     }
     // Caught up: live from here (a half-released unit continues live into the same batch).
-    sub.cursor = head_;
+    sub.cursor = std::max(sub.cursor, head_);
     sub.catching_up = false;
     sub.decided_unit = unit;
     sub.deliver_unit = true;

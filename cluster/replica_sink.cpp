@@ -109,10 +109,7 @@ caf::behavior replica_sink(sink_actor* self, std::shared_ptr<sink_config> cfg) {
     return {};
   }
   st.cfg.revision->store(st.position.revision);
-  self->attach_functor([self](const caf::error&) {
-    if (self->state.disk)
-      static_cast<void>(self->state.disk->close());
-  });
+  // The adapter closes (syncing RocksDB's log) when the state goes with the actor.
   self->send(self, tick_atom::value);
   return {
     // -- the store's persistence --------------------------------------------------------------

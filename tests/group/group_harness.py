@@ -108,17 +108,19 @@ class GroupNode:
             log(f"node {self.id} killed (pid {self.proc.pid})")
 
     def stop(self):
-        """SIGTERM, then SIGKILL after the timeout, by PID."""
+        """SIGTERM, then SIGKILL after the timeout, by PID. Returns the exit code (None if it
+        was not running; -9 if it had to be killed)."""
         if not self.alive():
-            return
+            return None
         if self.stopped:
             self.cont()
         self.proc.terminate()
         try:
-            self.proc.wait(timeout=STOP_TIMEOUT)
+            return self.proc.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=STOP_TIMEOUT)
+            return -9
 
     def pause(self):
         os.kill(self.proc.pid, signal.SIGSTOP)
@@ -202,12 +204,18 @@ class Group:
             if p.poll() is None:
                 p.kill()
                 p.wait(timeout=STOP_TIMEOUT)
+        unclean = []
         for n in self.nodes:
             try:
-                n.stop()
+                code = n.stop()
+                if code not in (None, 0):
+                    unclean.append((n.id, code))
             except Exception as e:  # keep stopping the others
                 log(f"stopping node {n.id}: {e}")
                 n.kill()
+        # A node that leaves on SIGTERM exits 0: a crash on the way out fails a passing test.
+        crashed = ok and bool(unclean)
+        ok = ok and not unclean
         if not ok:
             for n in self.nodes:
                 print(n.log_tail(), file=sys.stderr)
@@ -215,6 +223,8 @@ class Group:
             shutil.rmtree(self.work, ignore_errors=True)
         else:
             print(f"kept {self.work}", file=sys.stderr)
+        if crashed:
+            raise Failure(f"nodes did not stop cleanly (id, exit code): {unclean}")
 
 
 def run(main):

@@ -177,6 +177,26 @@ CAF_TEST(resume from the middle replays only what came after) {
   CAF_CHECK_EQUAL(got.revisions, (std::vector<uint64_t>{5, 6, 7}));
 }
 
+CAF_TEST(a resume from beyond the newest revision waits for it instead of replaying) {
+  // A subscriber moving to another node of a replicated group may have seen more than that
+  // node has applied yet: it must get what follows its revision, not what it saw already.
+  layered store{layered_config{}, small_window(64)};
+  CAF_REQUIRE(store.start());
+  for (int i = 1; i <= 3; ++i)
+    CAF_REQUIRE(store.set("users/" + std::to_string(i), "v"));
+  collector got;
+  subscribe_options opts;
+  opts.resume = true;
+  opts.since = 5;
+  auto w = store.watch("users/*", got.callback(), opts);
+  CAF_REQUIRE(w);
+  for (int i = 4; i <= 7; ++i)
+    CAF_REQUIRE(store.set("users/" + std::to_string(i), "v"));
+  CAF_REQUIRE(eventually([&] { return got.size() >= 2; }));
+  std::this_thread::sleep_for(50ms);
+  CAF_CHECK_EQUAL(got.revisions, (std::vector<uint64_t>{6, 7}));
+}
+
 CAF_TEST(a since older than the history is compacted and names the oldest resume point) {
   layered store{layered_config{}, small_window(64, 3)};
   CAF_REQUIRE(store.start());
