@@ -149,8 +149,10 @@ bool session::retry_elsewhere(const caf::error& err,
   using namespace std::chrono_literals;
   if (std::chrono::steady_clock::now() >= deadline)
     return false;
-  if (is(err, errc::unavailable)) {
-    // An election or a new leader catching up: usually over within a second or two.
+  // An election, or a new leader catching up (its store restarts meanwhile: `not_active`),
+  // is usually over within a second or two. On a node of its own `not_active` means it is
+  // closing: asking again until the timeout changes nothing there.
+  if (is(err, errc::unavailable) || (nodes_.size() > 1 && is(err, errc::not_active))) {
     std::this_thread::sleep_for(200ms);
     return true;
   }

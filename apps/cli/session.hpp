@@ -49,9 +49,10 @@ public:
 
   /// Sends a request where it can be served, following the group's leader: on `not_leader` it
   /// moves to the node the error names (or to the next node of the list when it names none),
-  /// on `unavailable` it asks again a little later, for at most the timeout in all. Both
-  /// errors mean that nothing was done, so asking again is safe; a request that was sent and
-  /// not answered is not sent again (it may have taken effect).
+  /// on `unavailable` (and, with several nodes, `not_active`: a new leader restarts its
+  /// store) it asks again a little later, for at most the timeout in all. These errors mean
+  /// that nothing was done, so asking again is safe; a request that was sent and not answered
+  /// is not sent again (it may have taken effect).
   template <class T, class... Ts>
   caf::expected<T> call_leader(const Ts&... xs) {
     auto deadline = std::chrono::steady_clock::now() + timeout_;
