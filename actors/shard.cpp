@@ -542,29 +542,31 @@ private:
 
   /// Stores a committed value (its `path` is the key) and announces it, as `apply_writes` does
   /// for this shard's own writes.
-  void put(const object& obj) {
+  void put(object&& obj) {
+    auto revision = obj.revision;
     auto i = values_.find(obj.path);
     if (i == values_.end()) {
       index_.insert(obj.path, obj.created);
-      i = values_.emplace(obj.path, obj).first;
+      auto key = obj.path;
+      i = values_.emplace(std::move(key), std::move(obj)).first;
     } else {
       if (i->second.created != obj.created) {
         index_.erase(obj.path, i->second.created);
         index_.insert(obj.path, obj.created);
       }
-      i->second = obj;
+      i->second = std::move(obj);
     }
-    announce(event_op::set, i->first, obj.revision, i->second, obj.revision);
+    announce(event_op::set, i->first, revision, i->second, revision);
   }
 
   /// A replicated group's committed changes that no write of this shard waits for: applied
   /// like this shard's own (see replica_protocol.hpp), whatever waits or is held here.
-  void apply_replicated(const std::vector<change>& changes, const std::vector<uint64_t>& units,
+  void apply_replicated(std::vector<change>& changes, const std::vector<uint64_t>& units,
                         const std::vector<uint64_t>& hidden) {
     for (size_t i = 0; i < changes.size() && i < units.size(); ++i) {
       auto& ch = changes[i];
       if (ch.put)
-        put(ch.value);
+        put(std::move(ch.value));
       else
         erase(ch.key, ch.value.revision, !ch.visible, units[i]);
     }

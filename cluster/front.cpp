@@ -156,12 +156,14 @@ caf::result<T> pass(front_pointer self, gate g, Ts... xs) {
   // Before `make_response_promise`, which moves the sender out of the current message.
   auto client = caf::actor_cast<caf::actor_addr>(self->current_sender());
   auto rp = self->make_response_promise();
-  auto store = st.cfg.store;
-  auto run = [rp, store, xs...]() mutable { rp.delegate(store, std::move(xs)...); };
   if (!barrier && st.deferred_clients.count(client) == 0) {
-    run();
+    // The common case: on to the store at once, without copying the request.
+    rp.delegate(st.cfg.store, std::move(xs)...);
     return caf::delegated<T>{};
   }
+  auto run = [rp, store = st.cfg.store, xs...]() mutable {
+    rp.delegate(store, std::move(xs)...);
+  };
   ++st.deferred_clients[client];
   st.waiting.push_back(
     deferred{client, std::move(run), [rp](const caf::error& err) mutable { rp.deliver(err); }});

@@ -145,6 +145,11 @@ for ((r = 1; r <= rounds; r++)); do
   done
 done
 
+# How many writes the group's log entries carried on average (its group commit).
+leader_stats=$("$cli" --node "$leader" --timeout 10 stats)
+entries=$(sed -n 's/.*"commit_batches":\([0-9]*\).*/\1/p' <<<"$leader_stats")
+changes=$(sed -n 's/.*"commit_changes":\([0-9]*\).*/\1/p' <<<"$leader_stats")
+
 field() { sed -E "s/.*\"$2\":([0-9.]+).*/\1/" <<<"${best_line[$1]}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 echo
@@ -161,3 +166,5 @@ for target in group single etcd; do
     "$(ratio "${best[$target]}" "${best[single]}")" "$(ratio "${best[$target]}" "${best[etcd]}")" \
     "$(field "$target" cpu_us_per_write)"
 done
+echo
+awk -v e="$entries" -v c="$changes" 'BEGIN { printf "group: %d writes in %d log entries, %.1f per entry\n", c, e, c / e }'
