@@ -4,6 +4,7 @@
 #include <set>
 
 #include "replication/detail/entry_frame.hpp"
+#include "replication/detail/no_nagle.hpp"
 #include "replication/detail/raft_node_impl.hpp"
 #include "replication/errc.hpp"
 
@@ -46,6 +47,7 @@ caf::expected<std::unique_ptr<raft_node>> raft_node::open(node_config cfg,
   uv_check_start(&s.refresh, impl::on_refresh);
   if (auto rv = raft_uv_tcp_init(&s.transport, &s.loop); rv != 0)
     return abandon(from_raft_code(rv, s.transport.errmsg));
+  detail::send_without_delay(s.transport);
   if (auto rv = raft_uv_init(&s.io, &s.loop, s.cfg.data_dir.c_str(), &s.transport); rv != 0) {
     auto err = from_raft_code(rv, s.io.errmsg);
     raft_uv_tcp_close(&s.transport);

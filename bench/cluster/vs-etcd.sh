@@ -50,6 +50,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'echo "vs-etcd.sh: line $LINENO failed (exit $?)" >&2' ERR
 trap 'exit 130' INT TERM
 
 free_ports() {
@@ -67,7 +68,7 @@ start_node() {
     >"$work/$name.out" 2>"$work/$name.err" </dev/null &
   pids+=($!)
   for ((i = 0; i < 300; i++)); do
-    addr=$(sed -n 's/^listening on //p' "$work/$name.out" 2>/dev/null)
+    addr=$(sed -n 's/^listening on //p' "$work/$name.out" 2>/dev/null || true)
     [ -n "$addr" ] && return 0
     sleep 0.1
   done
