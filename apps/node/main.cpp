@@ -133,7 +133,12 @@ int serve_group(caf::actor_system& sys, const node_settings& cfg,
     return fail("cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": "
                 + sys.render(port.error()));
   }
-  node->set_client_address(cfg.host + ':' + std::to_string(*port));
+  // Followers name this address in `not_leader`: a wildcard host is no address to go to, so
+  // the host of the Raft address (where the other members reach this machine) stands in.
+  auto advertised = cfg.host;
+  if (advertised == "0.0.0.0" || advertised == "::")
+    advertised = cfg.group.raft_address.substr(0, cfg.group.raft_address.rfind(':'));
+  node->set_client_address(advertised + ':' + std::to_string(*port));
   std::unique_ptr<gateway::http_gateway> web;
   if (http.enabled) {
     auto gw = gateway::http_gateway::start(
