@@ -157,7 +157,7 @@ bool run_test(caf::actor_system& sys, const store_actor& store, const settings& 
     std::snprintf(buf, sizeof(buf), "bench/key%012zu", i);
     load->keys.emplace_back(buf);
   }
-  load->value.assign(cfg.value_size, 'x');
+  load->value = bytes(cfg.value_size, 'x');
   load->latencies.assign(cfg.requests, 0);
   // Request i uses key i mod keyspace, so that every get finds what the sets wrote (redis-benchmark
   // -r draws keys at random; for hash maps the order makes no difference).

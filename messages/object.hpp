@@ -9,12 +9,10 @@
 #include "caf/meta/type_name.hpp"
 #include "caf/optional.hpp"
 
+#include "messages/bytes.hpp"
 #include "messages/key.hpp"
 
 namespace ooo::storage {
-
-/// Opaque value bytes (usually JSON). CAF serializes `std::vector<char>` as one byte buffer.
-using bytes = std::vector<char>;
 
 /// A stored value with its metadata (the seed's `meta.Object`).
 struct object {
@@ -26,7 +24,7 @@ struct object {
   uint64_t revision = 0;
   /// The full key, e.g. `users/123`.
   std::string path;
-  /// The value.
+  /// The value: shared with the map, events and the history, never copied (see `bytes`).
   bytes data;
 
   /// The last path segment (the seed's `index`), e.g. `123`.

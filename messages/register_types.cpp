@@ -7,6 +7,7 @@
 namespace ooo::storage {
 
 void register_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<bytes>("ooo::storage::bytes");
   cfg.add_message_type<object>("ooo::storage::object");
   cfg.add_message_type<receipt>("ooo::storage::receipt");
   cfg.add_message_type<deleted>("ooo::storage::deleted");
