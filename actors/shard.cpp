@@ -12,7 +12,7 @@
 #include "actors/barriers.hpp"
 #include "actors/event_outbox.hpp"
 #include "actors/hook_call.hpp"
-#include "actors/key_index.hpp"
+#include "actors/key_store.hpp"
 #include "actors/key_table.hpp"
 #include "actors/lease_table.hpp"
 #include "actors/protocol.hpp"
@@ -117,7 +117,7 @@ public:
         query(id, std::move(who), std::move(pattern), rp,
               [this, opts, rp](const std::string& p) mutable {
           std::vector<std::string> out;
-          index_.keys(p, opts.created_from, opts.created_to, out);
+          store_.keys(p, opts.created_from, opts.created_to, out);
           std::sort(out.begin(), out.end());
           if (opts.limit > 0 && out.size() > static_cast<size_t>(opts.limit))
             out.resize(static_cast<size_t>(opts.limit));
@@ -148,13 +148,9 @@ public:
       [this](release_atom, uint64_t id) { end_barrier(id); },
       // -- lifecycle ---------------------------------------------------------------------------
       [this](load_atom, std::vector<object>& objects) {
-        values_.clear();
-        index_.clear();
-        for (auto& obj : objects) {
-          index_.insert(obj.path, obj.created);
-          auto key = obj.path;
-          values_.insert_or_assign(std::move(key), std::move(obj));
-        }
+        store_.clear();
+        for (auto& obj : objects)
+          store_.put(obj);
       },
       [this](start_atom) { closing_ = false; },
       [this](caf::close_atom) -> caf::result<void> {
@@ -173,7 +169,7 @@ public:
       },
       [this](stats_atom) {
         store_stats result;
-        result.keys = values_.size();
+        result.keys = store_.size();
         result.locks = keys_.locks();
         result.lock_waiters = keys_.lock_waiters();
         return result;
@@ -270,8 +266,7 @@ private:
     auto retry = [=]() mutable { do_set(ticket, who, key, data, opts, rp); };
     if (!admit(key, ticket, who, op_class::write, opts.token, rp, retry))
       return;
-    auto i = values_.find(key);
-    const object* old = i == values_.end() ? nullptr : &i->second;
+    auto* old = store_.find(key);
     if (opts.expected_revision >= 0) {
       auto current = old ? old->revision : 0;
       if (current != static_cast<uint64_t>(opts.expected_revision)) {
@@ -318,7 +313,7 @@ private:
     auto retry = [=]() mutable { do_del(ticket, who, key, silent, rp); };
     if (!admit(key, ticket, who, op_class::write, 0, rp, retry))
       return;
-    if (values_.count(key) == 0) {
+    if (store_.find(key) == nullptr) {
       rp.deliver(make_error(errc::not_found, key));
       return;
     }
@@ -336,11 +331,10 @@ private:
       return;
     if (!before_read(key, rp))
       return;
-    auto i = values_.find(key);
-    if (i == values_.end())
-      rp.deliver(make_error(errc::not_found, key));
+    if (auto obj = store_.get(key))
+      rp.deliver(std::move(*obj));
     else
-      rp.deliver(i->second);
+      rp.deliver(make_error(errc::not_found, key));
   }
 
   void do_lock(uint64_t ticket, caf::actor_addr who, std::string key, uint32_t lease_ms,
@@ -350,8 +344,8 @@ private:
       return;
     if (with_value && !before_read(key, rp))
       return;
-    auto i = values_.find(key);
-    if (with_value && i == values_.end()) {
+    caf::optional<object> value;
+    if (with_value && !(value = store_.get(key))) {
       rp.deliver(make_error(errc::not_found, key));
       return;
     }
@@ -365,7 +359,7 @@ private:
     leases_.add(key, token, clock().now() + lease);
     arm_lease_timer();
     if (with_value)
-      rp.deliver(lock_grant{token, i->second});
+      rp.deliver(lock_grant{token, std::move(*value)});
     else
       rp.deliver(token);
   }
@@ -493,18 +487,9 @@ private:
         continue;
       }
       auto& obj = w.what.value;
-      auto i = values_.find(obj.path);
-      if (i == values_.end()) {
-        index_.insert(obj.path, obj.created);
-        i = values_.emplace(obj.path, obj).first;
-      } else {
-        if (i->second.created != obj.created) {
-          index_.erase(obj.path, i->second.created);
-          index_.insert(obj.path, obj.created);
-        }
-        i->second = obj;
-      }
-      announce(event_op::set, i->first, obj.revision, i->second, obj.revision);
+      obj.path = w.what.key;
+      store_.put(obj);
+      announce(event_op::set, w.what.key, obj.revision, obj, obj.revision);
       if (w.release_token != 0)
         release_lock(w.what.key, w.release_token);
     }
@@ -523,22 +508,15 @@ private:
 
   /// Removes `key` as the change of `revision` (part of `unit`) and announces it.
   void erase(const std::string& key, uint64_t revision, bool silent, uint64_t unit) {
-    auto i = values_.find(key);
-    if (i == values_.end()) {
-      // Cannot happen while the key is held for the commit; the revision still takes its place
-      // in the event log's order, which must have no gaps.
+    auto old = store_.erase(key);
+    if (!old || silent) {
+      // (No old value cannot happen while the key is held for the commit.) The revision still
+      // takes its place in the event log's order, which must have no gaps.
       hide(revision);
       return;
     }
-    auto old = std::move(i->second);
-    values_.erase(i);
-    index_.erase(key, old.created);
-    if (silent) {
-      hide(revision);
-      return;
-    }
-    old.revision = revision;
-    announce(event_op::del, key, revision, std::move(old), unit);
+    old->revision = revision;
+    announce(event_op::del, key, revision, std::move(*old), unit);
   }
 
   // -- queries and glob deletes ----------------------------------------------------------------
@@ -641,13 +619,8 @@ private:
         continue;
       }
       std::vector<std::string> keys;
-      if (b->pattern.empty()) {
-        keys.reserve(values_.size());
-        for (auto& kv : values_)
-          keys.push_back(kv.first);
-      } else {
-        index_.keys(b->pattern, 0, 0, keys);
-      }
+      keys.reserve(b->pattern.empty() ? store_.size() : 0);
+      store_.keys(b->pattern, 0, 0, keys);
       collected_[i->first] = keys;
       i->second.deliver(std::move(keys));
       i = collecting_.erase(i);
@@ -686,14 +659,8 @@ private:
   // -- reads -----------------------------------------------------------------------------------
 
   std::vector<object> list(const std::string& pattern, const list_options& opts) {
-    std::vector<const key_index::entry*> hits;
     auto limit = opts.limit > 0 ? static_cast<size_t>(opts.limit) : 0;
-    index_.select(pattern, opts.created_from, opts.created_to, opts.ascending, limit, hits);
-    std::vector<object> out;
-    out.reserve(hits.size());
-    for (auto* e : hits)
-      out.push_back(values_.find(e->second)->second);
-    return out;
+    return store_.list(pattern, opts.created_from, opts.created_to, opts.ascending, limit);
   }
 
   // -- events ----------------------------------------------------------------------------------
@@ -741,8 +708,7 @@ private:
   std::shared_ptr<std::atomic<uint64_t>> revision_;
   caf::actor log_;
 
-  std::unordered_map<std::string, object> values_;
-  key_index index_;
+  key_store store_;
   key_table keys_;
   barriers barriers_;
   lease_table leases_;
