@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "caf/error.hpp"
 #include "caf/meta/type_name.hpp"
 #include "caf/optional.hpp"
 
@@ -126,6 +127,38 @@ struct lock_grant {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lock_grant& x) {
   return f(caf::meta::type_name("ooo::storage::lock_grant"), x.token, x.value);
+}
+
+/// What one operation of a batch does.
+enum class batch_kind : uint8_t { set = 1, get = 2, del = 3 };
+
+/// One operation of a batch: `set` (key, data, options), `get` (key) or `del` (key; exact keys
+/// only).
+struct batch_op {
+  batch_kind kind = batch_kind::get;
+  std::string key;
+  bytes data;
+  write_options opts;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, batch_op& x) {
+  return f(caf::meta::type_name("ooo::storage::batch_op"), x.kind, x.key, x.data, x.opts);
+}
+
+/// What one operation of a batch answered: `error` if it failed, else `written` (set),
+/// `read` (get) or `removed` (del).
+struct batch_result {
+  caf::error error;
+  receipt written;
+  object read;
+  deleted removed;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, batch_result& x) {
+  return f(caf::meta::type_name("ooo::storage::batch_result"), x.error, x.written, x.read,
+           x.removed);
 }
 
 /// The kind of change an event reports.
