@@ -63,6 +63,8 @@ caf::result<std::vector<batch_result>> run_batch(store_pointer self, std::vector
   auto& st = self->state;
   if (!st.active)
     return inactive("batch");
+  if (ops.empty())
+    return std::vector<batch_result>{};
   flush_routed(self);
   auto client = caf::actor_cast<caf::actor_addr>(self->current_sender());
   auto rp = self->make_response_promise<std::vector<batch_result>>();
@@ -81,8 +83,6 @@ caf::result<std::vector<batch_result>> run_batch(store_pointer self, std::vector
   for (size_t s = 0; s < n; ++s)
     if (!parts[s].empty())
       ++*remaining;
-  if (*remaining == 0)
-    return std::vector<batch_result>{};
   std::vector<size_t> involved;
   for (size_t s = 0; s < n; ++s)
     if (!parts[s].empty())
