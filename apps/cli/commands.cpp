@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "apps/cli/exit_code.hpp"
+#include "apps/cli/import.hpp"
 #include "apps/render/json.hpp"
 
 namespace ooo::storage::cli {
@@ -86,6 +87,7 @@ int cmd_del(session& s, const command_line& cmd) {
   auto res = s.call<deleted>(del_atom::value, cmd.key);
   if (!res)
     return s.report(res.error());
+  std::cout << rj::line({{"deleted", res->count}, {"revision", res->revision}}) << std::endl;
   return ok;
 }
 
@@ -114,6 +116,8 @@ int run_command(session& s, const command_line& cmd) {
     return cmd_del(s, cmd);
   if (cmd.command == "stats")
     return cmd_stats(s, cmd);
+  if (cmd.command == "import")
+    return run_import(s, cmd);
   std::cerr << "error: unknown command '" << cmd.command << "'" << std::endl;
   return usage_error;
 }

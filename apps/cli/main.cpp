@@ -80,6 +80,13 @@ void declare(CLI::App& app, command_line& cmd) {
     ->each([&cmd](const std::string&) { cmd.has_since = true; });
 
   app.add_subcommand("stats", "print the store's counters as one JSON object");
+
+  auto import = app.add_subcommand("import", "set every key of a file of JSON lines "
+                                             "{\"key\": K, \"data\": V}, in batches");
+  import->add_option("FILE", cmd.data, "the lines (default or -: standard input)");
+  import->add_option("--batch", cmd.batch_size, "sets per batch (one message, one commit per "
+                                                "shard)")
+    ->check(CLI::Range(size_t{1}, size_t{100000}));
 }
 
 int run(int argc, char** argv) {
