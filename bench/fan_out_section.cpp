@@ -2,7 +2,9 @@
 // with and without one stalled subscriber, against the same writes with no subscriber.
 
 #include <atomic>
+#include <cstdio>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -16,6 +18,8 @@
 
 #include "bench/bench.hpp"
 #include "bench/load.hpp"
+#include "bench/redis_fan_out.hpp"
+#include "bench/temp_dir.hpp"
 #include "messages/errc.hpp"
 
 namespace ooo::storage::bench {
@@ -72,10 +76,51 @@ store_config memory_store(const settings& s) {
   return sc;
 }
 
+/// Redis rows only up to this many subscribers (a connection each).
+constexpr size_t max_redis_subscribers = 100;
+
+/// Redis pub/sub in the same shape, run right after the store's row, as that row's baseline.
+void compare_with_redis(const settings& s, table& t, redis_server* redis, size_t subscribers,
+                        size_t writes, double events_rate, double cpu, uint64_t events,
+                        const bytes& value) {
+  auto label = "events delivered/s, 1 writer, " + std::to_string(subscribers) + " subscriber"
+               + (subscribers > 1 ? "s" : "") + ", vs Redis";
+  auto aim = subscribers == 100 ? std::string{">= 1x"} : std::string{};
+  if (redis == nullptr) {
+    t.add(row{"6", label, events_rate, "ops/s", "Redis pub/sub, same shape", 0, aim, false,
+              "no Redis baseline: " + s.redis_server + " not found"});
+    return;
+  }
+  progress("section 6: Redis pub/sub, 1 publisher, " + std::to_string(subscribers)
+           + " subscribers");
+  fan_out_result best;
+  for (size_t rep = 0; rep < s.reps; ++rep) {
+    // One receiver thread: on 2 cores, 2 or 4 delivered fewer messages per second.
+    auto r = redis_fan_out(*redis, subscribers, writes, s.window, 1, value);
+    if (r.delivered_per_second > best.delivered_per_second)
+      best = r;
+  }
+  char note[256];
+  std::snprintf(note, sizeof(note),
+                "%zu messages x %zu subscribers (PSUBSCRIBE users/*, PUBLISH users/<i>, %zu in "
+                "flight, 1 receiver thread polling every connection); CPU per event: ooo-bench's "
+                "whole process %.2f us; redis-server %.2f us + its client %.2f us",
+                writes, subscribers, s.window, cpu * 1e6 / static_cast<double>(events),
+                best.server_cpu_us_per_message, best.client_cpu_us_per_message);
+  t.add(row{"6", label, events_rate, "ops/s", "Redis pub/sub, same shape",
+            best.delivered_per_second, aim,
+            !aim.empty() && events_rate >= best.delivered_per_second, note});
+}
+
 } // namespace
 
 void run_fan_out(const settings& s, table& t) {
   auto value = make_value(s.value_size);
+  // The Redis baseline's server, for the whole section (its rows follow the store's).
+  temp_dir work{s.tmp};
+  std::unique_ptr<redis_server> redis;
+  if (auto program = find_program(s.redis_server); !program.empty())
+    redis = std::make_unique<redis_server>(program, work.path());
   auto cfg = make_config(s.scheduler);
   caf::actor_system sys{*cfg};
   // Writes per row: about `fanout_events` events in total, within what the history retains
@@ -152,6 +197,9 @@ void run_fan_out(const settings& s, table& t) {
       t.add(row{"6", "events delivered/s, " + label, events_rate, "ops/s",
                 std::to_string(subscribers) + " x sets/s with no subscriber",
                 base * static_cast<double>(subscribers), "", false, note});
+      if (!with_stalled && subscribers <= max_redis_subscribers)
+        compare_with_redis(s, t, redis.get(), subscribers, writes, events_rate, cpu, expected,
+                           *value);
     }
   }
 }
