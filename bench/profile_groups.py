@@ -27,7 +27,7 @@ RULES = [
      r"load_balance|idle|hrtimer|nanosleep|select_task|ttwu|psi_|cpuacct|tick|irq|raw_spin|"
      r"rcu|finish_task|update_rq|update_load|cgroup|native_queued_spin"),
     ("kernel: network (loopback TCP, epoll)", re.escape(KERNEL),
-     r"tcp|ip_|skb|sock|net_|napi|__dev|loopback|inet|sk_|epoll|ep_|__x64_sys_(send|recv|read|write)|sys_(recv|send)|"
+     r"tcp|skb|sock|net_|napi|__dev|loopback|inet|epoll|(^|[^a-z])(ip|sk|ep)_|__x64_sys_(send|recv|read|write)|sys_(recv|send)|"
      r"copy_user|_copy_to_iter|_copy_from_iter|copyout|copyin"),
     ("kernel: page faults, syscall entry, other", re.escape(KERNEL), None),
     ("time (clock_gettime)", r"\[vdso\]", None),
@@ -53,8 +53,29 @@ RULES = [
 ]
 
 
+STRING = "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >"
+
+
+def container(symbol, plain):
+    """`unordered_map<K, V>::find` for libstdc++'s hash tables (which table is the question)."""
+    s = symbol.replace(STRING, "std::string")
+    m = re.match(r"std::(?:_Hashtable|__detail::_Map_base)<.*?std::pair<(.+?) const, (.+?)>", s)
+    if not m:
+        return None
+    key, value = (x.replace("ooo::storage::", "") for x in m.groups())
+    return f"unordered_map<{key}, {value}>::{plain.rsplit('::', 1)[-1]}"
+
+
 def short(symbol, width=70):
-    """The symbol without template arguments and argument lists, cut to `width`."""
+    """The symbol without template arguments and argument lists, cut to `width` (hash tables
+    keep their key and value types)."""
+    plain = strip_templates(symbol)
+    named = container(symbol, plain)
+    s = named or plain
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def strip_templates(symbol):
     out, depth = [], 0
     for ch in symbol.replace("(anonymous namespace)", "{anon}"):
         if ch == "<":
@@ -67,8 +88,7 @@ def short(symbol, width=70):
             continue
         if depth == 0:
             out.append(ch)
-    s = re.sub(r"\(.*\)", "()", "".join(out)).strip()
-    return s if len(s) <= width else s[: width - 1] + "…"
+    return re.sub(r"\(.*\)", "()", "".join(out)).strip()
 
 
 def group_of(dso, sym):
@@ -105,7 +125,7 @@ def main():
     print("| where the CPU goes | share | biggest symbols |")
     print("|---|---:|---|")
     for name, (pct, syms) in sorted(groups.items(), key=lambda kv: -kv[1][0]):
-        top = ", ".join(f"`{short(s, 50)}` {p:.1f}%" for p, s in sorted(syms, reverse=True)[:3])
+        top = ", ".join(f"`{short(s, 64)}` {p:.1f}%" for p, s in sorted(syms, reverse=True)[:3])
         print(f"| {name} | {pct:.1f}% | {top} |")
     print("\n| top symbols | share | library |")
     print("|---|---:|---|")
