@@ -79,6 +79,64 @@ store_config memory_store(const settings& s) {
 /// Redis rows only up to this many subscribers (a connection each).
 constexpr size_t max_redis_subscribers = 100;
 
+/// What one fan-out run measured.
+struct fan_out_run {
+  /// Events delivered to all subscribers together per second, from the first set until the
+  /// last subscriber counted its last event.
+  double events_rate = 0;
+  double seconds = 0;
+  /// Until the writer had every reply.
+  double writes_seconds = 0;
+  /// CPU of the whole process (writer, store, subscribers).
+  double cpu = 0;
+  uint64_t dropped = 0;
+};
+
+/// One run on a fresh store: `subscribers` lossless counting subscribers (plus a stalled one)
+/// on `users/*`, then the writer's sets of `keys`; checks that every event arrived.
+fan_out_run run_once(caf::actor_system& sys, const settings& s,
+                     const std::shared_ptr<const std::vector<std::string>>& keys,
+                     const std::shared_ptr<const bytes>& value, size_t subscribers,
+                     bool with_stalled, const std::string& label) {
+  auto store = start_store(sys, memory_store(s));
+  auto received = std::make_shared<std::atomic<uint64_t>>(0);
+  std::vector<caf::actor> subs;
+  {
+    caf::scoped_actor self{sys};
+    for (size_t i = 0; i < subscribers; ++i) {
+      subs.push_back(sys.spawn(counting_subscriber, received));
+      subscribe(self, store, subs.back(), watch_mode::lossless);
+    }
+    if (with_stalled) {
+      subs.push_back(sys.spawn(stalled_subscriber));
+      subscribe(self, store, subs.back(), watch_mode::drop);
+    }
+  }
+  auto expected = static_cast<uint64_t>(subscribers) * keys->size();
+  auto cpu0 = process_cpu_seconds();
+  auto t0 = clock_type::now();
+  auto r = drive(sys, store, keys, op_kind::set, value, 1, s.window);
+  fan_out_run result;
+  result.writes_seconds = seconds_since(t0);
+  auto limit = clock_type::now() + std::chrono::seconds{300};
+  while (received->load() < expected && clock_type::now() < limit)
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  result.seconds = seconds_since(t0);
+  result.cpu = process_cpu_seconds() - cpu0;
+  auto stats = fetch_stats(sys, store);
+  result.dropped = stats.dropped_events;
+  for (auto& sub : subs)
+    caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
+  stop_store(sys, store);
+  if (r.errors != 0)
+    throw std::runtime_error("section 6: sets failed (" + label + ")");
+  if (received->load() != expected)
+    throw std::runtime_error("section 6: " + label + ": " + std::to_string(received->load())
+                             + " of " + std::to_string(expected) + " events delivered");
+  result.events_rate = static_cast<double>(expected) / result.seconds;
+  return result;
+}
+
 /// Redis pub/sub in the same shape, run right after the store's row, as that row's baseline.
 void compare_with_redis(const settings& s, table& t, redis_server* redis, size_t subscribers,
                         size_t writes, double events_rate, double cpu, uint64_t events,
@@ -152,40 +210,15 @@ void run_fan_out(const settings& s, table& t) {
       auto label = "1 writer, " + std::to_string(subscribers) + " subscriber"
                    + (subscribers > 1 ? "s" : "") + (with_stalled ? " + 1 stalled" : "");
       progress("section 6: " + label);
-      auto store = start_store(sys, memory_store(s));
-      auto received = std::make_shared<std::atomic<uint64_t>>(0);
-      std::vector<caf::actor> subs;
-      {
-        caf::scoped_actor self{sys};
-        for (size_t i = 0; i < subscribers; ++i) {
-          subs.push_back(sys.spawn(counting_subscriber, received));
-          subscribe(self, store, subs.back(), watch_mode::lossless);
-        }
-        if (with_stalled) {
-          subs.push_back(sys.spawn(stalled_subscriber));
-          subscribe(self, store, subs.back(), watch_mode::drop);
-        }
+      // Best of `reps` runs, as for the baselines: one disturbed run must not decide a ratio.
+      fan_out_run best;
+      for (size_t rep = 0; rep < s.reps; ++rep) {
+        auto run = run_once(sys, s, keys, value, subscribers, with_stalled, label);
+        if (run.events_rate > best.events_rate)
+          best = run;
       }
       auto expected = static_cast<uint64_t>(subscribers) * writes;
-      auto cpu0 = process_cpu_seconds();
-      auto t0 = clock_type::now();
-      auto r = drive(sys, store, keys, op_kind::set, value, 1, s.window);
-      auto writes_seconds = seconds_since(t0);
-      auto limit = clock_type::now() + std::chrono::seconds{300};
-      while (received->load() < expected && clock_type::now() < limit)
-        std::this_thread::sleep_for(std::chrono::microseconds{200});
-      auto seconds = seconds_since(t0);
-      auto cpu = process_cpu_seconds() - cpu0;
-      auto stats = fetch_stats(sys, store);
-      for (auto& sub : subs)
-        caf::anon_send_exit(sub, caf::exit_reason::user_shutdown);
-      stop_store(sys, store);
-      if (r.errors != 0)
-        throw std::runtime_error("section 6: sets failed (" + label + ")");
-      if (received->load() != expected)
-        throw std::runtime_error("section 6: " + label + ": " + std::to_string(received->load())
-                                 + " of " + std::to_string(expected) + " events delivered");
-      auto events_rate = static_cast<double>(expected) / seconds;
+      auto [events_rate, seconds, writes_seconds, cpu, dropped] = best;
       char note[256];
       std::snprintf(note, sizeof(note),
                     "%zu sets: %.1fk sets/s until all delivered (replies at %.1fk/s), no "
@@ -193,7 +226,7 @@ void run_fan_out(const settings& s, table& t) {
                     writes, static_cast<double>(writes) / seconds / 1e3,
                     static_cast<double>(writes) / writes_seconds / 1e3, base / 1e3,
                     cpu * 1e6 / static_cast<double>(expected),
-                    static_cast<unsigned long long>(stats.dropped_events));
+                    static_cast<unsigned long long>(dropped));
       t.add(row{"6", "events delivered/s, " + label, events_rate, "ops/s",
                 std::to_string(subscribers) + " x sets/s with no subscriber",
                 base * static_cast<double>(subscribers), "", false, note});
