@@ -4,7 +4,7 @@
 #      load alone (`ooo-bench --section 1 --pipelined-set-only`), the whole process recorded;
 #   2. remote SET, 50 clients x 16 in flight (vs-redis.sh's -P 16 load): a memory-mode
 #      ooo-storaged recorded while ooo-redis-compare sends it N sets.
-# Each is a flat profile (self time per symbol, no call graphs: Debian's CAF has no frame
+# Each is a flat profile (self time per symbol, no call graphs: they would need frame
 # pointers), grouped by bench/profile_groups.py into CAF message passing, scheduler,
 # allocation, the store's own work, kernel, ...
 #
