@@ -45,6 +45,7 @@ struct client_state {
   std::shared_ptr<const bytes> value;
   std::shared_ptr<completion> done;
   op_kind kind = op_kind::set;
+  bool copy_value = false;
   /// Next index into `keys`; advances by `stride`.
   size_t next = 0;
   size_t stride = 1;
@@ -77,7 +78,9 @@ void issue(client_pointer self) {
   auto& key = (*st.keys)[st.next];
   st.next += st.stride;
   if (st.kind == op_kind::set)
-    self->request(st.store, caf::infinite, set_atom::value, key, *st.value, write_options{})
+    self->request(st.store, caf::infinite, set_atom::value, key,
+                  st.copy_value ? bytes(st.value->begin(), st.value->end()) : *st.value,
+                  write_options{})
       .then([self](receipt&) { on_answer(self, true); },
             [self](caf::error&) { on_answer(self, false); });
   else
@@ -105,7 +108,8 @@ caf::behavior client(client_pointer self, client_state init, size_t window) {
 
 load_result drive(caf::actor_system& sys, const store_actor& store,
                   const std::shared_ptr<const std::vector<std::string>>& keys, op_kind kind,
-                  const std::shared_ptr<const bytes>& value, size_t clients, size_t window) {
+                  const std::shared_ptr<const bytes>& value, size_t clients, size_t window,
+                  bool copy_value) {
   clients = std::max<size_t>(1, std::min(clients, keys->size()));
   auto done = std::make_shared<completion>(clients);
   auto finished = done->all_done.get_future();
@@ -117,6 +121,7 @@ load_result drive(caf::actor_system& sys, const store_actor& store,
     init.value = value;
     init.done = done;
     init.kind = kind;
+    init.copy_value = copy_value;
     init.next = c;
     init.stride = clients;
     init.total = c < keys->size() ? (keys->size() - c + clients - 1) / clients : 0;

@@ -10,6 +10,7 @@ packages=(
   libssl-dev openssl
   prometheus-cpp-dev curl chromium
   libraft-dev libuv1-dev
+  redis-server redis-tools libhiredis-dev
   "$@"
 )
 # Node.js and npm for the gateway's WebSocket and browser tests. A machine may have them from
