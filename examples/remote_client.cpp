@@ -7,7 +7,7 @@
 // mutual TLS; see transport/network.hpp), spawns a subscriber actor on its own node and
 // subscribes it to a pattern, writes two keys, reads one back, deletes one, and waits for the
 // three events of its own writes. Every remote request carries a timeout: CAF 0.17 waits
-// forever for a node that went away otherwise (see ../shared/PLATFORM-NOTES.md).
+// forever for a node that went away otherwise.
 //
 // Exit codes: 0 everything worked; 1 the store answered an error or an event is missing;
 // 2 usage error; 3 the node is unreachable or stopped answering.

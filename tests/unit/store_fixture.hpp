@@ -2,7 +2,7 @@
 
 // Helpers shared by the store suites: a deterministic fixture around one store actor, an event
 // recorder, and checks for `caf::expected` results. Include after `caf/test/dsl.hpp` (and after
-// `#define FAIL(msg) CAF_FAIL(msg)`, see PLATFORM-NOTES.md).
+// `#define FAIL(msg) CAF_FAIL(msg)`: CAF 0.17.6's dsl.hpp uses an undefined `FAIL` in its `request` helper).
 
 #include <algorithm>
 #include <chrono>
