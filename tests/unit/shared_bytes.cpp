@@ -43,7 +43,8 @@ CAF_TEST(copies share one buffer and never change it) {
     CAF_CHECK_EQUAL(a.use_count(), 3u);
   }
   CAF_CHECK_EQUAL(a.use_count(), 2u);
-  b.assign(std::string{"xyz"}.begin(), std::string{"xyz"}.end());
+  std::string xyz{"xyz"};
+  b.assign(xyz.begin(), xyz.end());
   CAF_CHECK_EQUAL(text(a), "abc");
   CAF_CHECK_EQUAL(a.use_count(), 1u);
   auto moved = std::move(a);
