@@ -439,8 +439,16 @@ caf::expected<std::string> layered::set_and_unlock(const std::string& key,
     return make_error(errc::lock_not_found, key);
   opts.unlock = true;
   auto result = write(key, to_bytes(data), opts);
-  if (!result)
+  if (!result) {
+    // The seed's SetAndUnlock releases the lock whatever the write's outcome, as a mutex's
+    // deferred unlock does: a thread whose write failed (a full disk, a conflict) would
+    // otherwise keep every other thread of the program waiting until the lease runs out.
+    if (!is(result.error(), errc::lock_not_found)) {
+      call_on<void>(key, unlock_atom::value, key, opts.token);
+      drop_token(key, opts.token);
+    }
     return result.error();
+  }
   drop_token(key, opts.token);
   return index_of(*result);
 }

@@ -194,7 +194,8 @@ public:
   /// Locks `key` and returns its current value (`not_found`, unlocked, if it has none).
   caf::expected<object> get_and_lock(const std::string& key);
 
-  /// Writes `key` with the lock this facade holds, then releases it.
+  /// Writes `key` with the lock this thread holds, then releases it; a write that fails
+  /// (other than with `lock_not_found`) releases it too, as the seed's `SetAndUnlock` does.
   caf::expected<std::string> set_and_unlock(const std::string& key, std::string_view data);
 
   caf::expected<void> unlock(const std::string& key);

@@ -301,6 +301,41 @@ CAF_TEST(facade reports persistence failures) {
   CAF_CHECK_EQUAL(value_of(store.stats()).durability, "sync");
 }
 
+CAF_TEST(set_and_unlock releases the lock also when its write fails) {
+  auto owner = std::make_unique<faulty_adapter>();
+  auto ctl = owner->ctl();
+  layered_config cfg;
+  cfg.persistent = std::move(owner);
+  layered store{std::move(cfg), with_shards(2)};
+  CAF_REQUIRE(store.start());
+  CAF_REQUIRE(store.set("acct/1", "100"));
+  // A failed write (here the disk refuses it) releases the lock, as the seed's deferred unlock
+  // does: another thread of the program then gets it at once instead of after the lease.
+  CAF_REQUIRE(store.get_and_lock("acct/1"));
+  ctl->fail_every_write(true);
+  CAF_CHECK(failed_with(store.set_and_unlock("acct/1", "90"), errc::persistence_failed));
+  ctl->fail_every_write(false);
+  CAF_CHECK(failed_with(store.unlock("acct/1"), errc::lock_not_found));
+  std::thread other{[&] {
+    auto grant = store.get_and_lock("acct/1");
+    CAF_CHECK(grant && to_str(grant->data) == "100");
+    CAF_CHECK(store.set_and_unlock("acct/1", "80"));
+  }};
+  other.join();
+  // Same for a value the store refuses.
+  CAF_REQUIRE(store.get_and_lock("acct/1"));
+  CAF_CHECK(failed_with(store.set_and_unlock("acct/1", ""), errc::invalid_data));
+  caf::scoped_actor writer{store.system()};
+  bool written = false;
+  writer
+    ->request(store.handle(), std::chrono::seconds{5}, set_atom::value, std::string{"acct/1"},
+              bytes{'7', '0'}, write_options{})
+    .receive([&](receipt&) { written = true; },
+             [&](caf::error& err) { CAF_FAIL("writer: " << render(err)); });
+  CAF_CHECK(written);
+  CAF_CHECK_EQUAL(to_str(value_of(store.get("acct/1")).data), "70");
+}
+
 CAF_TEST(a batch answers one result per operation in order) {
   layered store{layered_config{}, with_shards(3)};
   CAF_REQUIRE(store.start());
