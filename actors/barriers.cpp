@@ -27,6 +27,19 @@ bool barriers::covers(const std::string& pattern, const std::string& key) {
   return pattern.empty() || matches(pattern, key);
 }
 
+bool barriers::covers(const entry& e, const std::string& key) {
+  if (e.what == kind::batch)
+    return std::binary_search(e.keys.begin(), e.keys.end(), key);
+  return covers(e.pattern, key);
+}
+
+bool barriers::overlap(const entry& e, const std::string& pattern) {
+  if (e.what != kind::batch)
+    return overlap(e.pattern, pattern);
+  return std::any_of(e.keys.begin(), e.keys.end(),
+                     [&](const std::string& key) { return covers(pattern, key); });
+}
+
 bool barriers::overlap(const std::string& x, const std::string& y) {
   if (x.empty() || y.empty())
     return true;
@@ -49,7 +62,7 @@ bool barriers::overlap(const std::string& x, const std::string& y) {
 bool barriers::blocks(const std::string& key, const caf::actor_addr& client,
                       uint64_t ticket) const {
   for (auto& e : entries_) {
-    if (!covers(e.pattern, key))
+    if (!covers(e, key))
       continue;
     if (e.state == phase::collected)
       return true;
@@ -62,15 +75,15 @@ bool barriers::blocks(const std::string& key, const caf::actor_addr& client,
 bool barriers::earlier_of(const caf::actor_addr& client, uint64_t ticket,
                           const std::string& pattern) const {
   for (auto& e : entries_)
-    if ((e.what == kind::glob || e.state == phase::waiting) && e.client == client
-        && e.ticket < ticket && overlap(e.pattern, pattern))
+    if ((e.what != kind::query || e.state == phase::waiting) && e.client == client
+        && e.ticket < ticket && overlap(e, pattern))
       return true;
   return false;
 }
 
 bool barriers::collected_overlap(const std::string& pattern) const {
   for (auto& e : entries_)
-    if (e.state == phase::collected && overlap(e.pattern, pattern))
+    if (e.state == phase::collected && overlap(e, pattern))
       return true;
   return false;
 }

@@ -9,6 +9,7 @@
 
 #include "actors/store.hpp"
 #include "messages/errc.hpp"
+#include "messages/key.hpp"
 #include "messages/register_types.hpp"
 
 namespace ooo::storage {
@@ -124,6 +125,9 @@ layered::~layered() {
     if (auto alive = watcher.lock())
       caf::anon_send_exit(caf::actor_cast<caf::actor>(alive), caf::exit_reason::user_shutdown);
   idle_.clear();
+  // The shard table's handles keep the shards (and, through them, the persistence actor) from
+  // being destroyed, and the actor system waits for that.
+  shards_.clear();
   store_ = nullptr;
   own_sys_.reset();
 }
@@ -149,10 +153,40 @@ void layered::give_back(std::unique_ptr<caf::scoped_actor> self) {
 
 template <class T, class... Ts>
 caf::expected<T> layered::call(Ts&&... xs) {
+  return call_at<T>(store_, std::forward<Ts>(xs)...);
+}
+
+template <class T, class... Ts>
+caf::expected<T> layered::call_on(const std::string& key, Ts&&... xs) {
+  // An exact key goes to its shard directly: one hop instead of two. A call waits for its
+  // answer, so a thread's requests keep their order whichever way they go.
+  if (!is_glob(key) && check_key(key) == errc::none) {
+    if (auto shard = shard_for(key))
+      return call_at<T>(shard, std::forward<Ts>(xs)...);
+  }
+  return call_at<T>(store_, std::forward<Ts>(xs)...);
+}
+
+caf::actor layered::shard_for(const std::string& key) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!shards_.empty())
+      return shards_[shard_of(key, shards_.size())];
+  }
+  auto table = call<std::vector<caf::actor>>(shards_atom::value);
+  if (!table || table->empty())
+    return nullptr;
+  std::lock_guard<std::mutex> guard{mtx_};
+  shards_ = std::move(*table);
+  return shards_[shard_of(key, shards_.size())];
+}
+
+template <class T, class Handle, class... Ts>
+caf::expected<T> layered::call_at(const Handle& dest, Ts&&... xs) {
   auto self = borrow();
   caf::expected<T> result{caf::error{}};
   auto on_error = [&](caf::error& err) { result = std::move(err); };
-  auto hdl = (*self)->request(store_, timeout_, std::forward<Ts>(xs)...);
+  auto hdl = (*self)->request(dest, timeout_, std::forward<Ts>(xs)...);
   if constexpr (std::is_void<T>::value)
     hdl.receive([&] { result = caf::expected<void>{}; }, on_error);
   else
@@ -205,7 +239,7 @@ bool layered::active() {
 caf::expected<receipt> layered::write(const std::string& key, bytes data, write_options opts) {
   if (opts.token == 0)
     opts.token = token_of(key);
-  auto result = call<receipt>(set_atom::value, key, std::move(data), opts);
+  auto result = call_on<receipt>(key, set_atom::value, key, std::move(data), opts);
   // The lock ran out (its lease): the token is of no use any more.
   if (!result && opts.token != 0 && is(result.error(), errc::lock_not_found))
     drop_token(key, opts.token);
@@ -258,11 +292,11 @@ caf::expected<uint64_t> count_of(caf::expected<deleted> x) {
 } // namespace
 
 caf::expected<uint64_t> layered::del(const std::string& key_or_pattern) {
-  return count_of(call<deleted>(del_atom::value, key_or_pattern));
+  return count_of(call_on<deleted>(key_or_pattern, del_atom::value, key_or_pattern));
 }
 
 caf::expected<uint64_t> layered::del_silent(const std::string& key_or_pattern) {
-  return count_of(call<deleted>(del_silent_atom::value, key_or_pattern));
+  return count_of(call_on<deleted>(key_or_pattern, del_silent_atom::value, key_or_pattern));
 }
 
 caf::expected<uint64_t> layered::clear() {
@@ -272,7 +306,7 @@ caf::expected<uint64_t> layered::clear() {
 // -- reads -------------------------------------------------------------------------------------
 
 caf::expected<object> layered::get(const std::string& key) {
-  return call<object>(caf::get_atom::value, key);
+  return call_on<object>(key, caf::get_atom::value, key);
 }
 
 caf::expected<std::vector<object>> layered::list(const std::string& pattern,
@@ -339,6 +373,36 @@ layered::keys_range(const std::string& pattern, int64_t from, int64_t to) {
   return call<std::vector<std::string>>(keys_atom::value, pattern, opts);
 }
 
+caf::expected<std::vector<batch_result>> layered::batch(std::vector<batch_op> ops) {
+  return call<std::vector<batch_result>>(batch_atom::value, std::move(ops));
+}
+
+caf::expected<std::vector<batch_result>>
+layered::set_many(const std::vector<std::pair<std::string, bytes>>& items) {
+  std::vector<batch_op> ops;
+  ops.reserve(items.size());
+  for (auto& [key, data] : items) {
+    batch_op op;
+    op.kind = batch_kind::set;
+    op.key = key;
+    op.data = data;
+    ops.emplace_back(std::move(op));
+  }
+  return batch(std::move(ops));
+}
+
+caf::expected<std::vector<batch_result>> layered::get_many(const std::vector<std::string>& keys) {
+  std::vector<batch_op> ops;
+  ops.reserve(keys.size());
+  for (auto& key : keys) {
+    batch_op op;
+    op.kind = batch_kind::get;
+    op.key = key;
+    ops.emplace_back(std::move(op));
+  }
+  return batch(std::move(ops));
+}
+
 caf::expected<store_stats> layered::stats() {
   return call<store_stats>(stats_atom::value);
 }
@@ -352,7 +416,7 @@ void layered::set_before_read(std::function<void(const std::string& key)> hook) 
 // -- locks -------------------------------------------------------------------------------------
 
 caf::expected<void> layered::lock(const std::string& key) {
-  auto token = call<uint64_t>(lock_atom::value, key, uint32_t{0});
+  auto token = call_on<uint64_t>(key, lock_atom::value, key, uint32_t{0});
   if (!token)
     return token.error();
   keep_token(key, *token);
@@ -360,7 +424,7 @@ caf::expected<void> layered::lock(const std::string& key) {
 }
 
 caf::expected<object> layered::get_and_lock(const std::string& key) {
-  auto grant = call<lock_grant>(get_lock_atom::value, key, uint32_t{0});
+  auto grant = call_on<lock_grant>(key, get_lock_atom::value, key, uint32_t{0});
   if (!grant)
     return grant.error();
   keep_token(key, grant->token);
@@ -375,8 +439,16 @@ caf::expected<std::string> layered::set_and_unlock(const std::string& key,
     return make_error(errc::lock_not_found, key);
   opts.unlock = true;
   auto result = write(key, to_bytes(data), opts);
-  if (!result)
+  if (!result) {
+    // The seed's SetAndUnlock releases the lock whatever the write's outcome, as a mutex's
+    // deferred unlock does: a thread whose write failed (a full disk, a conflict) would
+    // otherwise keep every other thread of the program waiting until the lease runs out.
+    if (!is(result.error(), errc::lock_not_found)) {
+      call_on<void>(key, unlock_atom::value, key, opts.token);
+      drop_token(key, opts.token);
+    }
     return result.error();
+  }
   drop_token(key, opts.token);
   return index_of(*result);
 }
@@ -385,7 +457,7 @@ caf::expected<void> layered::unlock(const std::string& key) {
   auto token = token_of(key);
   if (token == 0)
     return make_error(errc::lock_not_found, key);
-  auto result = call<void>(unlock_atom::value, key, token);
+  auto result = call_on<void>(key, unlock_atom::value, key, token);
   // Gone either way: released now, or already released by its lease.
   drop_token(key, token);
   return result;

@@ -164,6 +164,21 @@ public:
 
   caf::expected<store_stats> stats();
 
+  // -- many operations at once -------------------------------------------------------------------
+
+  /// Runs `ops` (exact-key sets, gets, dels) as one request: one message per shard, one commit
+  /// per shard, one result per operation in order (see `batch_op`, `batch_result`). Fails as a
+  /// whole only if the store cannot be asked; an operation's own failure is its result's
+  /// `error`.
+  caf::expected<std::vector<batch_result>> batch(std::vector<batch_op> ops);
+
+  /// Sets every key of `items` (a batch of sets).
+  caf::expected<std::vector<batch_result>>
+  set_many(const std::vector<std::pair<std::string, bytes>>& items);
+
+  /// Reads every key of `keys` (a batch of gets; a missing key's result is `not_found`).
+  caf::expected<std::vector<batch_result>> get_many(const std::vector<std::string>& keys);
+
   // -- hooks -----------------------------------------------------------------------------------
 
   /// Replaces the `before_read` hook while the store runs (the seed's `SetBeforeRead`); null
@@ -179,7 +194,8 @@ public:
   /// Locks `key` and returns its current value (`not_found`, unlocked, if it has none).
   caf::expected<object> get_and_lock(const std::string& key);
 
-  /// Writes `key` with the lock this facade holds, then releases it.
+  /// Writes `key` with the lock this thread holds, then releases it; a write that fails
+  /// (other than with `lock_not_found`) releases it too, as the seed's `SetAndUnlock` does.
   caf::expected<std::string> set_and_unlock(const std::string& key, std::string_view data);
 
   caf::expected<void> unlock(const std::string& key);
@@ -220,8 +236,19 @@ private:
   /// Routes `opts.before_read` through `before_read_`.
   options with_replaceable_before_read(options opts);
 
+  /// Asks the store.
   template <class T, class... Ts>
   caf::expected<T> call(Ts&&... xs);
+
+  /// Asks the shard of `key` directly when `key` is an exact, valid key; else the store.
+  template <class T, class... Ts>
+  caf::expected<T> call_on(const std::string& key, Ts&&... xs);
+
+  template <class T, class Handle, class... Ts>
+  caf::expected<T> call_at(const Handle& dest, Ts&&... xs);
+
+  /// The shard of `key`, from the store's shard table (fetched once); null if unknown.
+  caf::actor shard_for(const std::string& key);
 
   std::unique_ptr<caf::scoped_actor> borrow();
 
@@ -246,6 +273,8 @@ private:
   /// Blocking actors for requests; they also hold this facade's locks, so they live as long
   /// as the facade.
   std::vector<std::unique_ptr<caf::scoped_actor>> idle_;
+  /// The store's shards, in `shard_of` order (empty until first needed).
+  std::vector<caf::actor> shards_;
   /// Lock tokens by the thread holding the lock and the key.
   std::map<std::pair<std::thread::id, std::string>, uint64_t> tokens_;
   /// Subscriber actors of `watch`, to end those still running when the facade goes; weak, so

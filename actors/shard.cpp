@@ -9,10 +9,11 @@
 #include "caf/actor_system.hpp"
 #include "caf/event_based_actor.hpp"
 
+#include "actors/answer.hpp"
 #include "actors/barriers.hpp"
 #include "actors/event_outbox.hpp"
 #include "actors/hook_call.hpp"
-#include "actors/key_index.hpp"
+#include "actors/key_store.hpp"
 #include "actors/key_table.hpp"
 #include "actors/lease_table.hpp"
 #include "actors/protocol.hpp"
@@ -27,7 +28,7 @@ namespace {
 /// A write on its way to persistence, with what its caller waits for.
 struct pending_write {
   change what;
-  caf::response_promise promise;
+  answer promise;
   /// Release this token's lock once committed (`set_and_unlock`).
   uint64_t release_token = 0;
   /// Answer a `del` (a count) rather than a `set` (a receipt).
@@ -60,7 +61,7 @@ public:
           return err;
         auto who = client();
         auto rp = make_response_promise();
-        do_set(next_ticket(), who, std::move(key), std::move(data), opts, rp);
+        do_set(next_ticket(), who, std::move(key), std::move(data), opts, answer{rp});
         return caf::delegated<receipt>{};
       },
       [this](caf::get_atom, std::string& key) -> caf::result<object> {
@@ -68,7 +69,7 @@ public:
           return err;
         auto who = client();
         auto rp = make_response_promise();
-        do_get(next_ticket(), who, std::move(key), rp);
+        do_get(next_ticket(), who, std::move(key), answer{rp});
         return caf::delegated<object>{};
       },
       [this](del_atom, std::string& key) -> caf::result<deleted> {
@@ -82,7 +83,7 @@ public:
           return err;
         auto who = client();
         auto rp = make_response_promise();
-        do_lock(next_ticket(), who, std::move(key), lease_ms, false, rp);
+        do_lock(next_ticket(), who, std::move(key), lease_ms, false, answer{rp});
         return caf::delegated<uint64_t>{};
       },
       [this](get_lock_atom, std::string& key, uint32_t lease_ms) -> caf::result<lock_grant> {
@@ -90,7 +91,7 @@ public:
           return err;
         auto who = client();
         auto rp = make_response_promise();
-        do_lock(next_ticket(), who, std::move(key), lease_ms, true, rp);
+        do_lock(next_ticket(), who, std::move(key), lease_ms, true, answer{rp});
         return caf::delegated<lock_grant>{};
       },
       [this](unlock_atom, std::string& key, uint64_t token) -> caf::result<void> {
@@ -98,8 +99,51 @@ public:
           return err;
         auto who = client();
         auto rp = make_response_promise();
-        do_unlock(next_ticket(), who, std::move(key), token, rp);
+        do_unlock(next_ticket(), who, std::move(key), token, answer{rp});
         return caf::delegated<void>{};
+      },
+      // -- many exact-key requests in one message -----------------------------------------------
+      [this](routed_atom, std::vector<routed_op>& ops) {
+        auto self = caf::actor_cast<caf::strong_actor_ptr>(this);
+        for (auto& op : ops) {
+          answer to{caf::response_promise{self, std::move(op.source), std::move(op.stages),
+                                          op.id}};
+          run(std::move(op), std::move(to));
+        }
+      },
+      [this](batch_atom, std::vector<batch_op>& ops, caf::actor_addr& who,
+             uint64_t id) -> caf::result<std::vector<batch_result>> {
+        auto part = std::make_shared<batch_part>();
+        part->promise = make_response_promise();
+        part->results.resize(ops.size());
+        part->missing = ops.size();
+        if (ops.empty())
+          return std::vector<batch_result>{};
+        // The client's later requests on these keys wait until the router has answered the
+        // whole batch (`release`): they are answered after it.
+        barriers::entry b;
+        b.id = id;
+        b.what = barriers::kind::batch;
+        b.state = barriers::phase::ready;
+        b.client = who;
+        for (auto& x : ops)
+          b.keys.push_back(x.key);
+        std::sort(b.keys.begin(), b.keys.end());
+        for (size_t i = 0; i < ops.size(); ++i) {
+          routed_op op;
+          auto& x = ops[i];
+          op.kind = x.kind == batch_kind::set   ? routed_op::set
+                    : x.kind == batch_kind::del ? routed_op::del
+                                                : routed_op::get;
+          op.key = std::move(x.key);
+          op.data = std::move(x.data);
+          op.opts = x.opts;
+          op.client = who;
+          run(std::move(op), answer{part, i});
+        }
+        b.ticket = next_ticket();
+        barriers_.add(std::move(b));
+        return caf::delegated<std::vector<batch_result>>{};
       },
       // -- operations over every shard (from the router) ---------------------------------------
       [this](list_atom, std::string& pattern, list_options& opts, caf::actor_addr& who,
@@ -119,7 +163,7 @@ public:
         query(id, std::move(who), std::move(pattern), rp,
               [this, opts, rp](const std::string& p) mutable {
           std::vector<std::string> out;
-          index_.keys(p, opts.created_from, opts.created_to, out);
+          store_.keys(p, opts.created_from, opts.created_to, out);
           std::sort(out.begin(), out.end());
           if (opts.limit > 0 && out.size() > static_cast<size_t>(opts.limit))
             out.resize(static_cast<size_t>(opts.limit));
@@ -150,13 +194,9 @@ public:
       [this](release_atom, uint64_t id) { end_barrier(id); },
       // -- lifecycle ---------------------------------------------------------------------------
       [this](load_atom, std::vector<object>& objects) {
-        values_.clear();
-        index_.clear();
-        for (auto& obj : objects) {
-          index_.insert(obj.path, obj.created);
-          auto key = obj.path;
-          values_.insert_or_assign(std::move(key), std::move(obj));
-        }
+        store_.clear();
+        for (auto& obj : objects)
+          store_.put(obj);
       },
       [this](start_atom) { closing_ = false; },
       [this](caf::close_atom) -> caf::result<void> {
@@ -175,7 +215,7 @@ public:
       },
       [this](stats_atom) {
         store_stats result;
-        result.keys = values_.size();
+        result.keys = store_.size();
         result.locks = keys_.locks();
         result.lock_waiters = keys_.lock_waiters();
         return result;
@@ -234,9 +274,9 @@ private:
   /// True if the op may run now; otherwise it is parked (to re-run `retry` later) or refused.
   template <class F>
   bool admit(const std::string& key, uint64_t ticket, const caf::actor_addr& who, op_class cls,
-             uint64_t token, caf::response_promise& rp, F&& retry) {
+             uint64_t token, answer& rp, F&& retry) {
     if (closing_) {
-      rp.deliver(make_error(errc::not_active, key));
+      rp(make_error(errc::not_active, key));
       return false;
     }
     if (!barriers_.empty() && barriers_.blocks(key, who, ticket)) {
@@ -249,7 +289,7 @@ private:
     // The limit is on waiters for a lock, not on ops queued behind a write in flight.
     if (obstacle == key_table::obstacle::locked
         && keys_.lock_waiters(key) >= opts_->max_lock_waiters) {
-      rp.deliver(make_error(errc::limit_exceeded, key + ": "
+      rp(make_error(errc::limit_exceeded, key + ": "
                                                     + std::to_string(opts_->max_lock_waiters)
                                                     + " operations already wait for its lock"));
       return false;
@@ -259,29 +299,59 @@ private:
   }
 
   /// Runs `before_read` for `key`; on an exception answers `hook_failed` and returns false.
-  bool before_read(const std::string& key, caf::response_promise& rp) {
+  bool before_read(const std::string& key, answer& rp) {
     if (!opts_->before_read)
       return true;
     auto failure = call_hook("before_read", key, [&] { opts_->before_read(key); });
     if (failure.empty())
       return true;
-    rp.deliver(make_error(errc::hook_failed, key + ": before_read threw: " + failure));
+    rp(make_error(errc::hook_failed, key + ": before_read threw: " + failure));
     return false;
   }
 
   // -- exact-key operations --------------------------------------------------------------------
 
+  /// Runs one request of a routed batch or a batch: the same checks and paths as a single one.
+  void run(routed_op op, answer to) {
+    auto& key = op.key;
+    auto ticket = next_ticket();
+    switch (op.kind) {
+      case routed_op::set:
+        if (auto err = check_write(key, op.data))
+          return to(std::move(err));
+        return do_set(ticket, op.client, std::move(key), std::move(op.data), op.opts, to);
+      case routed_op::get:
+        if (auto err = check_exact(key))
+          return to(std::move(err));
+        return do_get(ticket, op.client, std::move(key), to);
+      case routed_op::del:
+      case routed_op::del_silent:
+        if (auto err = check_exact(key))
+          return to(std::move(err));
+        return do_del(ticket, op.client, std::move(key), op.kind == routed_op::del_silent, to);
+      case routed_op::lock:
+      case routed_op::get_lock:
+        if (auto err = check_lockable(key))
+          return to(std::move(err));
+        return do_lock(ticket, op.client, std::move(key), op.lease_ms,
+                       op.kind == routed_op::get_lock, to);
+      case routed_op::unlock:
+        if (auto err = check_lockable(key))
+          return to(std::move(err));
+        return do_unlock(ticket, op.client, std::move(key), op.token, to);
+    }
+  }
+
   void do_set(uint64_t ticket, caf::actor_addr who, std::string key, bytes data,
-              write_options opts, caf::response_promise rp) {
+              write_options opts, answer rp) {
     auto retry = [=]() mutable { do_set(ticket, who, key, data, opts, rp); };
     if (!admit(key, ticket, who, op_class::write, opts.token, rp, retry))
       return;
-    auto i = values_.find(key);
-    const object* old = i == values_.end() ? nullptr : &i->second;
+    auto* old = store_.find(key);
     if (opts.expected_revision >= 0) {
       auto current = old ? old->revision : 0;
       if (current != static_cast<uint64_t>(opts.expected_revision)) {
-        rp.deliver(make_error(errc::conflict, key + " is at revision " + std::to_string(current)));
+        rp(make_error(errc::conflict, key + " is at revision " + std::to_string(current)));
         return;
       }
     }
@@ -289,7 +359,7 @@ private:
     // lock, so a holder whose lease ran out cannot overwrite what others wrote since.
     if ((opts.unlock || opts.token != 0)
         && (opts.token == 0 || keys_.token(key) != opts.token)) {
-      rp.deliver(make_error(errc::lock_not_found, key));
+      rp(make_error(errc::lock_not_found, key));
       return;
     }
     object obj;
@@ -315,17 +385,17 @@ private:
       return err;
     auto who = client();
     auto rp = make_response_promise();
-    do_del(next_ticket(), who, std::move(key), silent, rp);
+    do_del(next_ticket(), who, std::move(key), silent, answer{rp});
     return caf::delegated<deleted>{};
   }
 
   void do_del(uint64_t ticket, caf::actor_addr who, std::string key, bool silent,
-              caf::response_promise rp) {
+              answer rp) {
     auto retry = [=]() mutable { do_del(ticket, who, key, silent, rp); };
     if (!admit(key, ticket, who, op_class::write, 0, rp, retry))
       return;
-    if (values_.count(key) == 0) {
-      rp.deliver(make_error(errc::not_found, key));
+    if (store_.find(key) == nullptr) {
+      rp(make_error(errc::not_found, key));
       return;
     }
     pending_write w;
@@ -336,29 +406,28 @@ private:
     write(ticket, who, std::move(w));
   }
 
-  void do_get(uint64_t ticket, caf::actor_addr who, std::string key, caf::response_promise rp) {
+  void do_get(uint64_t ticket, caf::actor_addr who, std::string key, answer rp) {
     auto retry = [=]() mutable { do_get(ticket, who, key, rp); };
     if (!admit(key, ticket, who, op_class::read, 0, rp, retry))
       return;
     if (!before_read(key, rp))
       return;
-    auto i = values_.find(key);
-    if (i == values_.end())
-      rp.deliver(make_error(errc::not_found, key));
+    if (auto obj = store_.get(key))
+      rp(std::move(*obj));
     else
-      rp.deliver(i->second);
+      rp(make_error(errc::not_found, key));
   }
 
   void do_lock(uint64_t ticket, caf::actor_addr who, std::string key, uint32_t lease_ms,
-               bool with_value, caf::response_promise rp) {
+               bool with_value, answer rp) {
     auto retry = [=]() mutable { do_lock(ticket, who, key, lease_ms, with_value, rp); };
     if (!admit(key, ticket, who, op_class::lock, 0, rp, retry))
       return;
     if (with_value && !before_read(key, rp))
       return;
-    auto i = values_.find(key);
-    if (with_value && i == values_.end()) {
-      rp.deliver(make_error(errc::not_found, key));
+    caf::optional<object> value;
+    if (with_value && !(value = store_.get(key))) {
+      rp(make_error(errc::not_found, key));
       return;
     }
     auto token = next_token();
@@ -371,21 +440,21 @@ private:
     leases_.add(key, token, clock().now() + lease);
     arm_lease_timer();
     if (with_value)
-      rp.deliver(lock_grant{token, i->second});
+      rp.reply(lock_grant{token, std::move(*value)});
     else
-      rp.deliver(token);
+      rp.reply(token);
   }
 
   void do_unlock(uint64_t ticket, caf::actor_addr who, std::string key, uint64_t token,
-                 caf::response_promise rp) {
+                 answer rp) {
     auto retry = [=]() mutable { do_unlock(ticket, who, key, token, rp); };
     if (!admit(key, ticket, who, op_class::unlock, token, rp, retry))
       return;
     if (!release_lock(key, token)) {
-      rp.deliver(make_error(errc::lock_not_found, key));
+      rp(make_error(errc::lock_not_found, key));
       return;
     }
-    rp.deliver(caf::unit);
+    rp.reply(caf::unit);
     barriers_.advance_waiting();
   }
 
@@ -490,7 +559,7 @@ private:
         },
         [this, batch](caf::error& err) {
           for (auto& w : *batch)
-            w.promise.deliver(err);
+            w.promise(err);
           end_writes(*batch);
         });
   }
@@ -512,18 +581,9 @@ private:
         continue;
       }
       auto& obj = w.what.value;
-      auto i = values_.find(obj.path);
-      if (i == values_.end()) {
-        index_.insert(obj.path, obj.created);
-        i = values_.emplace(obj.path, obj).first;
-      } else {
-        if (i->second.created != obj.created) {
-          index_.erase(obj.path, i->second.created);
-          index_.insert(obj.path, obj.created);
-        }
-        i->second = obj;
-      }
-      announce(event_op::set, i->first, obj.revision, i->second, obj.revision);
+      obj.path = w.what.key;
+      store_.put(obj);
+      announce(event_op::set, w.what.key, obj.revision, obj, obj.revision);
       if (w.release_token != 0)
         release_lock(w.what.key, w.release_token);
     }
@@ -533,9 +593,9 @@ private:
     publish();
     for (auto& w : batch) {
       if (w.is_delete)
-        w.promise.deliver(deleted{1, w.what.value.revision});
+        w.promise(deleted{1, w.what.value.revision});
       else
-        w.promise.deliver(receipt{w.what.key, w.what.value.revision, w.what.value.created,
+        w.promise(receipt{w.what.key, w.what.value.revision, w.what.value.created,
                                   w.what.value.updated});
     }
   }
@@ -577,22 +637,15 @@ private:
 
   /// Removes `key` as the change of `revision` (part of `unit`) and announces it.
   void erase(const std::string& key, uint64_t revision, bool silent, uint64_t unit) {
-    auto i = values_.find(key);
-    if (i == values_.end()) {
-      // Cannot happen while the key is held for the commit; the revision still takes its place
-      // in the event log's order, which must have no gaps.
+    auto old = store_.erase(key);
+    if (!old || silent) {
+      // (No old value cannot happen while the key is held for the commit.) The revision still
+      // takes its place in the event log's order, which must have no gaps.
       hide(revision);
       return;
     }
-    auto old = std::move(i->second);
-    values_.erase(i);
-    index_.erase(key, old.created);
-    if (silent) {
-      hide(revision);
-      return;
-    }
-    old.revision = revision;
-    announce(event_op::del, key, revision, std::move(old), unit);
+    old->revision = revision;
+    announce(event_op::del, key, revision, std::move(*old), unit);
   }
 
   // -- queries and glob deletes ----------------------------------------------------------------
@@ -602,14 +655,14 @@ private:
   /// covered keys until the router has answered (`release`).
   template <class F>
   void query(uint64_t id, caf::actor_addr who, std::string pattern, caf::response_promise rp,
-             F answer) {
+             F reply_with) {
     barriers::entry b;
     b.id = id;
     b.what = barriers::kind::query;
     b.client = who;
     b.pattern = pattern;
     b.ticket = next_ticket();
-    b.advance = [this, id, rp, answer]() mutable {
+    b.advance = [this, id, rp, reply_with]() mutable {
       auto e = barriers_.find(id);
       if (closing_) {
         rp.deliver(make_error(errc::not_active, e->pattern));
@@ -619,7 +672,7 @@ private:
       if (!query_ready(*e))
         return;
       e->state = barriers::phase::ready;
-      answer(e->pattern);
+      reply_with(e->pattern);
     };
     barriers_.add(std::move(b));
     barriers_.find(id)->advance();
@@ -695,13 +748,8 @@ private:
         continue;
       }
       std::vector<std::string> keys;
-      if (b->pattern.empty()) {
-        keys.reserve(values_.size());
-        for (auto& kv : values_)
-          keys.push_back(kv.first);
-      } else {
-        index_.keys(b->pattern, 0, 0, keys);
-      }
+      keys.reserve(b->pattern.empty() ? store_.size() : 0);
+      store_.keys(b->pattern, 0, 0, keys);
       collected_[i->first] = keys;
       i->second.deliver(std::move(keys));
       i = collecting_.erase(i);
@@ -730,24 +778,18 @@ private:
     auto b = barriers_.find(id);
     if (b == nullptr)
       return;
-    auto pattern = b->pattern;
+    auto ended = std::move(*b);
     barriers_.remove(id);
     collected_.erase(id);
-    keys_.resume_if([&](const std::string& key) { return barriers::covers(pattern, key); });
+    keys_.resume_if([&](const std::string& key) { return barriers::covers(ended, key); });
     barriers_.advance_waiting();
   }
 
   // -- reads -----------------------------------------------------------------------------------
 
   std::vector<object> list(const std::string& pattern, const list_options& opts) {
-    std::vector<const key_index::entry*> hits;
     auto limit = opts.limit > 0 ? static_cast<size_t>(opts.limit) : 0;
-    index_.select(pattern, opts.created_from, opts.created_to, opts.ascending, limit, hits);
-    std::vector<object> out;
-    out.reserve(hits.size());
-    for (auto* e : hits)
-      out.push_back(values_.find(e->second)->second);
-    return out;
+    return store_.list(pattern, opts.created_from, opts.created_to, opts.ascending, limit);
   }
 
   // -- events ----------------------------------------------------------------------------------
@@ -796,8 +838,7 @@ private:
   caf::actor log_;
   std::shared_ptr<std::atomic<uint64_t>> lock_tokens_;
 
-  std::unordered_map<std::string, object> values_;
-  key_index index_;
+  key_store store_;
   key_table keys_;
   barriers barriers_;
   lease_table leases_;
@@ -817,7 +858,9 @@ private:
   uint64_t ticket_ = 0;
   uint64_t last_token_ = 0;
 
-  bool closing_ = false;
+  /// Not serving: before the store's first `start`, and after `close`. A client that routes to
+  /// shards itself (see `shards` in store_actor.hpp) is refused then, as the store would.
+  bool closing_ = true;
   caf::response_promise close_promise_;
 };
 

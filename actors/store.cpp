@@ -28,15 +28,89 @@ caf::error inactive(const std::string& what) {
   return make_error(errc::not_active, what);
 }
 
-/// Hands an exact-key request to the key's shard, which answers the caller directly.
-template <class T, class... Ts>
-caf::result<T> forward(store_pointer self, const std::string& key, Ts&&... xs) {
+/// Queues an exact-key request for the key's shard, which answers the caller directly. The
+/// requests of one mailbox round go to each shard in one message (see `flush_routed`): a busy
+/// store sends a shard one message per round, not one per request.
+template <class T>
+caf::result<T> forward(store_pointer self, routed_op op) {
   auto& st = self->state;
   if (!st.active)
-    return inactive(key);
-  auto rp = self->make_response_promise();
-  rp.delegate(st.shards[shard_of(key, st.shards.size())], std::forward<Ts>(xs)...);
+    return inactive(op.key);
+  // Hand the request over as `delegate` does: the shard answers the sender directly.
+  auto& request = *self->current_mailbox_element();
+  op.client = caf::actor_cast<caf::actor_addr>(request.sender);
+  op.source = std::move(request.sender);
+  op.stages = std::move(request.stages);
+  op.id = request.mid;
+  auto& part = st.routed[shard_of(op.key, st.shards.size())];
+  part.emplace_back(std::move(op));
+  if (!st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->send(self, caf::flush_atom::value);
+  }
   return caf::delegated<T>{};
+}
+
+routed_op make_op(routed_op::kind_t kind, std::string key) {
+  routed_op op;
+  op.kind = kind;
+  op.key = std::move(key);
+  return op;
+}
+
+/// Splits a batch by shard (each part keeps its order), sends each part as one message and
+/// answers with the results back in the batch's order.
+caf::result<std::vector<batch_result>> run_batch(store_pointer self, std::vector<batch_op> ops) {
+  auto& st = self->state;
+  if (!st.active)
+    return inactive("batch");
+  if (ops.empty())
+    return std::vector<batch_result>{};
+  flush_routed(self);
+  auto client = caf::actor_cast<caf::actor_addr>(self->current_sender());
+  auto rp = self->make_response_promise<std::vector<batch_result>>();
+  auto n = st.shards.size();
+  std::vector<std::vector<batch_op>> parts(n);
+  std::vector<std::vector<size_t>> positions(n);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto s = shard_of(ops[i].key, n);
+    positions[s].push_back(i);
+    parts[s].emplace_back(std::move(ops[i]));
+  }
+  auto results = std::make_shared<std::vector<batch_result>>(ops.size());
+  auto remaining = std::make_shared<size_t>(0);
+  auto id = ++st.last_id;
+  // After the answer, the shards let the client's later requests on the batch's keys run.
+  for (size_t s = 0; s < n; ++s)
+    if (!parts[s].empty())
+      ++*remaining;
+  std::vector<size_t> involved;
+  for (size_t s = 0; s < n; ++s)
+    if (!parts[s].empty())
+      involved.push_back(s);
+  auto finish = [rp, results, remaining, self, id, involved]() mutable {
+    if (--*remaining > 0)
+      return;
+    rp.deliver(std::move(*results));
+    flush_routed(self);
+    for (auto s : involved)
+      caf::anon_send(self->state.shards[s], release_atom::value, id);
+  };
+  for (auto s : involved) {
+    self->request(st.shards[s], caf::infinite, batch_atom::value, std::move(parts[s]), client, id)
+      .then(
+        [results, finish, where = positions[s]](std::vector<batch_result>& part) mutable {
+          for (size_t i = 0; i < part.size() && i < where.size(); ++i)
+            (*results)[where[i]] = std::move(part[i]);
+          finish();
+        },
+        [results, finish, where = positions[s]](caf::error& err) mutable {
+          for (auto i : where)
+            (*results)[i].error = err;
+          finish();
+        });
+  }
+  return rp;
 }
 
 caf::result<deleted> del(store_pointer self, std::string& key, bool silent) {
@@ -44,11 +118,9 @@ caf::result<deleted> del(store_pointer self, std::string& key, bool silent) {
     return inactive(key);
   if (check_pattern(key) != errc::none)
     return make_error(errc::invalid_path, key);
-  if (!is_glob(key)) {
-    if (silent)
-      return forward<deleted>(self, key, del_silent_atom::value, std::move(key));
-    return forward<deleted>(self, key, del_atom::value, std::move(key));
-  }
+  if (!is_glob(key))
+    return forward<deleted>(self, make_op(silent ? routed_op::del_silent : routed_op::del,
+                                          std::move(key)));
   return run_glob(self, std::move(key), silent);
 }
 
@@ -71,6 +143,7 @@ caf::result<store_stats> stats(store_pointer self) {
   auto& st = self->state;
   if (!st.active)
     return inactive("stats");
+  flush_routed(self);
   auto rp = self->make_response_promise<store_stats>();
   auto sources = st.shards;
   sources.push_back(st.log);
@@ -117,6 +190,7 @@ caf::result<store_stats> stats(store_pointer self) {
 /// revision.
 void activate(store_pointer self) {
   auto& st = self->state;
+  flush_routed(self);
   for (auto& shard : st.shards)
     caf::anon_send(shard, start_atom::value);
   caf::anon_send(st.log, start_atom::value, st.revision->load());
@@ -205,11 +279,22 @@ caf::result<void> close(store_pointer self) {
 
 } // namespace
 
+void flush_routed(store_pointer self) {
+  auto& st = self->state;
+  for (size_t s = 0; s < st.routed.size(); ++s) {
+    if (st.routed[s].empty())
+      continue;
+    caf::anon_send(st.shards[s], routed_atom::value, std::move(st.routed[s]));
+    st.routed[s] = std::vector<routed_op>{};
+  }
+}
+
 void close_when_idle(store_pointer self) {
   auto& st = self->state;
   if (st.running_glob != 0 || st.starting || !st.close_promise.pending())
     return;
   auto done = [self] { deliver_done(self->state.close_promise); };
+  flush_routed(self);
   // The shards answer what they hold (and finish their writes in flight), then persistence
   // flushes and releases its layer. The actors stay: `start` may open the store again; an
   // `exit` to the store ends them.
@@ -248,6 +333,7 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
   }
   st.log = spawn_event_log(self->system(), st.opts);
   auto n = shard_count(*st.opts);
+  st.routed.resize(n);
   for (size_t i = 0; i < n; ++i)
     st.shards.push_back(
       spawn_shard(self->system(),
@@ -266,8 +352,10 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
     });
   return {
     [=](set_atom, std::string& key, bytes& data, write_options& opts) -> caf::result<receipt> {
-      return forward<receipt>(self, key, set_atom::value, std::move(key), std::move(data),
-                              opts);
+      auto op = make_op(routed_op::set, std::move(key));
+      op.data = std::move(data);
+      op.opts = opts;
+      return forward<receipt>(self, std::move(op));
     },
     [=](push_atom, std::string& pattern, bytes& data) -> caf::result<receipt> {
       if (!self->state.active)
@@ -278,11 +366,14 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
       opts.created = now(*self->state.opts);
       opts.keep_times = true;
       opts.expected_revision = 0;
-      auto key = push_key(pattern, opts.created);
-      return forward<receipt>(self, key, set_atom::value, key, std::move(data), opts);
+      auto op = make_op(routed_op::set, push_key(pattern, opts.created));
+      op.data = std::move(data);
+      op.opts = opts;
+      return forward<receipt>(self, std::move(op));
     },
+    [=](batch_atom, std::vector<batch_op>& ops) { return run_batch(self, std::move(ops)); },
     [=](caf::get_atom, std::string& key) -> caf::result<object> {
-      return forward<object>(self, key, caf::get_atom::value, std::move(key));
+      return forward<object>(self, make_op(routed_op::get, std::move(key)));
     },
     [=](list_atom, std::string& pattern, list_options& opts) -> caf::result<std::vector<object>> {
       if (!self->state.active)
@@ -298,13 +389,19 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
     [=](del_atom, std::string& key) { return del(self, key, false); },
     [=](del_silent_atom, std::string& key) { return del(self, key, true); },
     [=](lock_atom, std::string& key, uint32_t lease_ms) -> caf::result<uint64_t> {
-      return forward<uint64_t>(self, key, lock_atom::value, std::move(key), lease_ms);
+      auto op = make_op(routed_op::lock, std::move(key));
+      op.lease_ms = lease_ms;
+      return forward<uint64_t>(self, std::move(op));
     },
     [=](get_lock_atom, std::string& key, uint32_t lease_ms) -> caf::result<lock_grant> {
-      return forward<lock_grant>(self, key, get_lock_atom::value, std::move(key), lease_ms);
+      auto op = make_op(routed_op::get_lock, std::move(key));
+      op.lease_ms = lease_ms;
+      return forward<lock_grant>(self, std::move(op));
     },
     [=](unlock_atom, std::string& key, uint64_t token) -> caf::result<void> {
-      return forward<void>(self, key, unlock_atom::value, std::move(key), token);
+      auto op = make_op(routed_op::unlock, std::move(key));
+      op.token = token;
+      return forward<void>(self, std::move(op));
     },
     [=](clear_atom) -> caf::result<deleted> {
       if (!self->state.active)
@@ -327,6 +424,11 @@ store_actor::behavior_type store(store_pointer self, std::shared_ptr<store_confi
     [=](stats_atom) { return stats(self); },
     [=](start_atom) { return start(self); },
     [=](active_atom) { return self->state.active; },
+    [=](shards_atom) { return self->state.shards; },
+    [=](caf::flush_atom) {
+      self->state.flush_scheduled = false;
+      flush_routed(self);
+    },
     [=](caf::close_atom) { return close(self); },
   };
 }

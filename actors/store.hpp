@@ -11,8 +11,9 @@ namespace ooo::storage {
 /// persistence actor. It answers `not_active` until it receives `start` (which loads the
 /// persistent layer into the shards) and again after `close`.
 ///
-/// Exact-key messages are delegated to shard `shard_of(key, n)`, which answers the caller
-/// directly. Pattern reads fan out to every shard and are merged here. Glob deletes and `clear`
+/// Exact-key messages go to shard `shard_of(key, n)`, which answers the caller directly; the
+/// requests of one mailbox round travel to each shard in one message. Batches are split by
+/// shard and answered in their order. Pattern reads fan out to every shard and are merged here. Glob deletes and `clear`
 /// run one at a time as a unit: every shard reports its matching keys and holds further
 /// operations, persistence commits one batch, then every shard applies it and emits events.
 ///

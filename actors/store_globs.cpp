@@ -26,6 +26,7 @@ void run_next_glob(store_pointer self);
 
 /// Tells every shard to forget glob `id` (it failed, or deleted nothing).
 void release_glob(store_pointer self, uint64_t id) {
+  flush_routed(self);
   for (auto& shard : self->state.shards)
     caf::anon_send(shard, release_atom::value, id);
 }
@@ -58,6 +59,7 @@ void apply_glob(store_pointer self, const std::vector<size_t>& sizes, uint64_t f
   // One unit: every event of this glob names its last revision.
   auto unit = first_revision + total - 1;
   auto remaining = std::make_shared<size_t>(st.shards.size());
+  flush_routed(self);
   for (size_t i = 0; i < st.shards.size(); ++i) {
     self->request(st.shards[i], caf::infinite, apply_atom::value, id, first_revision, unit, silent)
       .then([self, id, total, unit, remaining](uint64_t) {
@@ -114,6 +116,7 @@ void run_next_glob(store_pointer self) {
   auto id = st.ready_globs.front();
   st.ready_globs.pop_front();
   st.running_glob = id;
+  flush_routed(self);
   fan_out<std::vector<std::string>>(
     self, st.shards,
     [self](std::vector<std::vector<std::string>> parts) { commit_glob(self, std::move(parts)); },
@@ -130,6 +133,7 @@ caf::result<deleted> run_glob(store_pointer self, std::string pattern, bool sile
   auto promise = self->make_response_promise<deleted>();
   st.globs.emplace(id, glob_job{pattern, silent, client, promise});
   // Step 1, right away: the shards see it in the client's order.
+  flush_routed(self);
   fan_out<caf::unit_t>(
     self, st.shards,
     [self, id](std::vector<caf::unit_t>) {

@@ -102,9 +102,11 @@ caf::result<std::vector<T>> query(store_pointer self, Atom tag, std::string patt
   auto max = st.opts->max_list;
   auto id = ++st.last_id;
   auto release = [self, id] {
+    flush_routed(self);
     for (auto& shard : self->state.shards)
       caf::anon_send(shard, release_atom::value, id);
   };
+  flush_routed(self);
   fan_out<std::vector<T>>(
     self, st.shards,
     [rp, pattern, opts, max, release](std::vector<std::vector<T>> parts) mutable {

@@ -19,6 +19,7 @@
 #include "caf/typed_response_promise.hpp"
 
 #include "actors/options.hpp"
+#include "actors/protocol.hpp"
 #include "messages/store_actor.hpp"
 #include "persistence/persistence_actor.hpp"
 
@@ -51,6 +52,10 @@ struct store_state {
   /// Ids of queries and glob deletes, which the shards use to tell them apart.
   uint64_t last_id = 0;
 
+  /// Exact-key requests of this mailbox round, per shard, and whether a flush is on its way.
+  std::vector<std::vector<routed_op>> routed;
+  bool flush_scheduled = false;
+
   /// Glob deletes by id, from their arrival until their commit was answered.
   std::map<uint64_t, glob_job> globs;
   /// Prepared on every shard, waiting for their turn to collect, in the order they got ready.
@@ -77,5 +82,9 @@ void refuse_waiting_globs(store_pointer self);
 
 /// store.cpp: closes the shards and persistence once no glob delete runs any more.
 void close_when_idle(store_pointer self);
+
+/// store.cpp: passes the exact-key requests gathered so far on to their shards. Everything the
+/// store sends a shard goes after them, so the shards see each client's requests in its order.
+void flush_routed(store_pointer self);
 
 } // namespace ooo::storage

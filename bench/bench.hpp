@@ -2,7 +2,7 @@
 
 // Shared pieces of `ooo-bench`: the run's settings, the result table, timing and percentile
 // helpers, and the section entry points (store_sections.cpp: 1-3, persistence_sections.cpp:
-// 4-5, fan_out_section.cpp: 6).
+// 4-5, fan_out_section.cpp: 6, memory_section.cpp: 7).
 
 #include <algorithm>
 #include <chrono>
@@ -19,7 +19,7 @@ namespace ooo::storage::bench {
 
 /// What one run measures and how big. `quick()` shrinks everything for the ctest smoke test.
 struct settings {
-  std::set<int> sections{1, 2, 3, 4, 5, 6};
+  std::set<int> sections{1, 2, 3, 4, 5, 6, 7};
   /// Section 1: operations per pipelined (64 requesters) row; sequential rows use a tenth.
   size_t ops = 200000;
   /// Section 1 (and the throughput column of 2, and 4): client actors x requests in flight
@@ -28,6 +28,9 @@ struct settings {
   size_t window = 8;
   /// Section 1: shard counts to try.
   std::vector<size_t> shard_counts{1, 2, 4, 8};
+  /// Section 1 runs only the pipelined set load (first shard count, no baseline, one run):
+  /// the load `bench/profile.sh` records with perf.
+  bool pipelined_set_only = false;
   /// Sections 1 and 4: runs per row (a fresh store each); the best one counts.
   size_t reps = 2;
   /// Section 2: sequential facade gets per scheduler configuration.
@@ -44,10 +47,20 @@ struct settings {
   /// Section 6: subscriber counts, and events per row (writes = events / subscribers, within
   /// [min, max] writes).
   std::vector<size_t> fanout_subscribers{1, 100, 1000};
-  size_t fanout_events = 200000;
+  size_t fanout_events = 2000000;
   size_t fanout_min_writes = 200;
   size_t fanout_max_writes = 50000;
-  /// Shards of the stores of sections 2-6 (0: the store's default, one per hardware thread).
+  /// Section 7: key counts and value sizes of the memory table.
+  std::vector<size_t> memory_counts{100000, 1000000};
+  std::vector<size_t> memory_value_sizes{16, 64, 1024};
+  /// Sections 6 and 7: the Redis server of the same-run baselines (a child process on a free
+  /// loopback port); empty or not found: those rows are left out, saying so.
+  std::string redis_server = "redis-server";
+  /// Section 7: `ooo-storaged` for the node row and `ooo-memory-probe` for the store rows
+  /// (default: the build tree's, found from this program's own path).
+  std::string node_binary;
+  std::string probe_binary;
+  /// Shards of the stores of sections 2-7 (0: the store's default, one per hardware thread).
   size_t shards = 0;
   /// Scheduler configuration for sections 1, 3, 4, 5 (section 2 tries all of them).
   std::string scheduler = "default";
@@ -76,7 +89,7 @@ struct row {
   std::string section;
   std::string name;
   double value = 0;
-  /// `ops/s`, `us`, `ms`, or `x` (a plain factor).
+  /// `ops/s`, `us`, `ms`, `B/key`, or `x` (a plain factor).
   std::string unit;
   std::string baseline_name;
   double baseline = 0;
@@ -86,6 +99,9 @@ struct row {
   bool met = false;
   /// Free text (group-commit size, shard count, ...).
   std::string note;
+  /// False for a row whose result cannot be measured yet (it prints `-` and "not measured"):
+  /// it keeps its place in the table.
+  bool measured = true;
 };
 
 /// Collects rows and prints each as soon as it is added, as a Markdown table.
@@ -144,5 +160,6 @@ void run_list_latency(const settings& s, table& t);
 void run_persistence_throughput(const settings& s, table& t);
 void run_startup(const settings& s, table& t);
 void run_fan_out(const settings& s, table& t);
+void run_memory(const settings& s, table& t);
 
 } // namespace ooo::storage::bench

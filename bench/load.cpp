@@ -45,6 +45,10 @@ struct client_state {
   std::shared_ptr<const bytes> value;
   std::shared_ptr<completion> done;
   op_kind kind = op_kind::set;
+  bool copy_value = false;
+  /// Sets per request: 1 sends `set`, more send `batch` messages of this many sets each, and
+  /// `next`/`stride`/`total` then count batches instead of keys.
+  size_t batch = 1;
   /// Next index into `keys`; advances by `stride`.
   size_t next = 0;
   size_t stride = 1;
@@ -58,10 +62,9 @@ using client_pointer = caf::stateful_actor<client_state>*;
 
 void issue(client_pointer self);
 
-void on_answer(client_pointer self, bool ok) {
+void on_answer(client_pointer self, uint64_t failed) {
   auto& st = self->state;
-  if (!ok)
-    ++st.errors;
+  st.errors += failed;
   if (++st.answered == st.total) {
     st.done->finish(st.errors);
     self->quit();
@@ -70,20 +73,49 @@ void on_answer(client_pointer self, bool ok) {
   issue(self);
 }
 
+void issue_batch(client_pointer self) {
+  auto& st = self->state;
+  auto first = st.next * st.batch;
+  if (first >= st.keys->size())
+    return;
+  st.next += st.stride;
+  auto last = std::min(first + st.batch, st.keys->size());
+  std::vector<batch_op> ops;
+  ops.reserve(last - first);
+  for (auto i = first; i < last; ++i)
+    ops.push_back(batch_op{batch_kind::set, (*st.keys)[i], *st.value, write_options{}});
+  auto count = static_cast<uint64_t>(ops.size());
+  self->request(st.store, caf::infinite, batch_atom::value, std::move(ops))
+    .then(
+      [self](std::vector<batch_result>& results) {
+        uint64_t failed = 0;
+        for (auto& r : results)
+          failed += r.error ? 1 : 0;
+        on_answer(self, failed);
+      },
+      [self, count](caf::error&) { on_answer(self, count); });
+}
+
 void issue(client_pointer self) {
   auto& st = self->state;
+  if (st.batch > 1) {
+    issue_batch(self);
+    return;
+  }
   if (st.next >= st.keys->size())
     return;
   auto& key = (*st.keys)[st.next];
   st.next += st.stride;
   if (st.kind == op_kind::set)
-    self->request(st.store, caf::infinite, set_atom::value, key, *st.value, write_options{})
-      .then([self](receipt&) { on_answer(self, true); },
-            [self](caf::error&) { on_answer(self, false); });
+    self->request(st.store, caf::infinite, set_atom::value, key,
+                  st.copy_value ? bytes(st.value->begin(), st.value->end()) : *st.value,
+                  write_options{})
+      .then([self](receipt&) { on_answer(self, 0); },
+            [self](caf::error&) { on_answer(self, 1); });
   else
     self->request(st.store, caf::infinite, caf::get_atom::value, key)
-      .then([self](object&) { on_answer(self, true); },
-            [self](caf::error&) { on_answer(self, false); });
+      .then([self](object&) { on_answer(self, 0); },
+            [self](caf::error&) { on_answer(self, 1); });
 }
 
 caf::behavior client(client_pointer self, client_state init, size_t window) {
@@ -105,8 +137,12 @@ caf::behavior client(client_pointer self, client_state init, size_t window) {
 
 load_result drive(caf::actor_system& sys, const store_actor& store,
                   const std::shared_ptr<const std::vector<std::string>>& keys, op_kind kind,
-                  const std::shared_ptr<const bytes>& value, size_t clients, size_t window) {
-  clients = std::max<size_t>(1, std::min(clients, keys->size()));
+                  const std::shared_ptr<const bytes>& value, size_t clients, size_t window,
+                  bool copy_value, size_t batch) {
+  batch = std::max<size_t>(1, batch);
+  // With batches, the units handed out to clients are batches of keys.
+  auto units = (keys->size() + batch - 1) / batch;
+  clients = std::max<size_t>(1, std::min(clients, units));
   auto done = std::make_shared<completion>(clients);
   auto finished = done->all_done.get_future();
   std::vector<caf::actor> spawned;
@@ -117,9 +153,11 @@ load_result drive(caf::actor_system& sys, const store_actor& store,
     init.value = value;
     init.done = done;
     init.kind = kind;
+    init.copy_value = copy_value;
+    init.batch = batch;
     init.next = c;
     init.stride = clients;
-    init.total = c < keys->size() ? (keys->size() - c + clients - 1) / clients : 0;
+    init.total = c < units ? (units - c + clients - 1) / clients : 0;
     spawned.push_back(sys.spawn(client, std::move(init), window));
   }
   auto cpu0 = process_cpu_seconds();

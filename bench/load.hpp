@@ -44,10 +44,15 @@ double process_cpu_seconds();
 /// Sends `kind` requests for every key of `keys` to `store` from `clients` client actors, each
 /// keeping `window` requests in flight (`request(...).then`, the next request leaves when a
 /// reply arrives), and waits until every request is answered. Client `c` handles the keys
-/// `c, c + clients, c + 2 * clients, ...`. Sets write `value`.
+/// `c, c + clients, c + 2 * clients, ...`. Sets write `value`: the same shared buffer for
+/// every key, or with `copy_value` a buffer of its own per request (as values arriving from
+/// remote clients are), which is what the memory section needs to count values at all.
+/// With `batch` > 1 (sets only), each request is one `batch` message of that many sets of
+/// consecutive keys, and client `c` handles the batches `c, c + clients, ...`.
 load_result drive(caf::actor_system& sys, const store_actor& store,
                   const std::shared_ptr<const std::vector<std::string>>& keys, op_kind kind,
-                  const std::shared_ptr<const bytes>& value, size_t clients, size_t window);
+                  const std::shared_ptr<const bytes>& value, size_t clients, size_t window,
+                  bool copy_value = false, size_t batch = 1);
 
 /// `count` keys `prefix0`, `prefix1`, ...
 std::shared_ptr<const std::vector<std::string>> make_keys(const std::string& prefix, size_t count,

@@ -12,6 +12,7 @@
 #include "caf/timestamp.hpp"
 
 #include "bench/bench.hpp"
+#include "bench/command_line.hpp"
 #include "messages/register_types.hpp"
 
 namespace ooo::storage::bench {
@@ -32,6 +33,10 @@ void settings::quick() {
   fanout_events = 20000;
   fanout_min_writes = 20;
   fanout_max_writes = 5000;
+  // The memory section only shows that it works here: a few thousand keys say nothing about
+  // bytes per key, and a million would take minutes.
+  memory_counts = {5000};
+  memory_value_sizes = {64};
 }
 
 // -- scheduler configurations ------------------------------------------------------------------
@@ -110,6 +115,8 @@ std::string format_value(double x, const std::string& unit) {
       std::snprintf(buf, sizeof(buf), "%.2fM ops/s", x / 1e6);
     else
       std::snprintf(buf, sizeof(buf), "%.1fk ops/s", x / 1e3);
+  } else if (unit == "B/key") {
+    std::snprintf(buf, sizeof(buf), "%.0f B/key", x);
   } else if (unit == "x") {
     std::snprintf(buf, sizeof(buf), "%.1f", x);
   } else {
@@ -135,12 +142,17 @@ void table::print_header() const {
 void table::print(const row& x) const {
   std::ostringstream out;
   char ratio[32] = "";
-  if (x.baseline > 0)
+  if (!x.measured)
+    std::snprintf(ratio, sizeof(ratio), "-");
+  else if (x.baseline > 0)
     std::snprintf(ratio, sizeof(ratio), "%.2f", x.value / x.baseline);
-  out << "| " << x.section << " | " << x.name << " | " << format_value(x.value, x.unit) << " | "
+  auto result = x.measured ? format_value(x.value, x.unit) : std::string{"-"};
+  out << "| " << x.section << " | " << x.name << " | " << result << " | "
       << x.baseline_name << " | "
       << (x.baseline > 0 ? format_value(x.baseline, x.unit) : std::string{}) << " | " << ratio
-      << " | " << x.aim << " | " << (x.aim.empty() ? "" : (x.met ? "yes" : "**no**")) << " | "
+      << " | " << x.aim << " | "
+      << (x.aim.empty() ? "" : (!x.measured ? "not measured" : (x.met ? "yes" : "**no**")))
+      << " | "
       << x.note << " |\n";
   std::cout << out.str() << std::flush;
 }
@@ -165,118 +177,11 @@ void progress(const std::string& what) {
 
 } // namespace ooo::storage::bench
 
-namespace {
-
-using namespace ooo::storage::bench;
-
-void usage(std::ostream& out) {
-  out << "usage: ooo-bench [options]\n"
-         "  --quick                 tiny sizes (smoke test, ~15 s)\n"
-         "  --section LIST          comma-separated sections to run (default 1,2,3,4,5,6):\n"
-         "                          1 memory set/get throughput, 2 facade get latency,\n"
-         "                          3 get_n latency, 4 persistence throughput, 5 start-up,\n"
-         "                          6 event fan-out (1 writer, 1/100/1000 subscribers)\n"
-         "  --ops N                 section 1: requests per pipelined row (default 200000)\n"
-         "  --clients N --window N  concurrent requesters = clients x window (default 8 x 8)\n"
-         "  --shard-counts LIST     section 1: shard counts (default 1,2,4,8)\n"
-         "  --reps N                sections 1, 4: runs per row, best counts (default 2)\n"
-         "  --shards N              sections 2-5: store shards (default 0: the store's default)\n"
-         "  --facade-gets N         section 2: sequential gets per configuration (default 20000)\n"
-         "  --list-users N          section 3: keys under users/ (default 100000)\n"
-         "  --list-big N            section 3: size of the big store (default 1000000)\n"
-         "  --sync-ops N            section 4: writes in sync mode (default 20000)\n"
-         "  --async-ops N           section 4: writes in async mode (default 100000)\n"
-         "  --keys N                section 5: records to load at start-up (default 1000000)\n"
-         "  --fanout-events N       section 6: events per row (default 200000)\n"
-         "  --scheduler NAME        sections 1,3,4,5: default|sharing|ws-relaxed|\n"
-         "                          ws-relaxed-1ms|ws-spin|ws-spin-relaxed|ws-spin-1-worker\n"
-         "                          (section 2 compares all)\n"
-         "  --tmp DIR               parent of the temporary RocksDB directories (default /tmp)\n";
-}
-
-std::vector<size_t> parse_list(const std::string& text) {
-  std::vector<size_t> result;
-  std::istringstream in{text};
-  std::string item;
-  while (std::getline(in, item, ','))
-    if (!item.empty())
-      result.push_back(std::stoul(item));
-  return result;
-}
-
-} // namespace
-
 int main(int argc, char** argv) {
+  using namespace ooo::storage::bench;
   settings s;
-  std::vector<std::string> args(argv + 1, argv + argc);
-  // --quick first, so that explicit sizes given with it win.
-  for (auto& arg : args)
-    if (arg == "--quick")
-      s.quick();
-  try {
-    for (size_t i = 0; i < args.size(); ++i) {
-      auto& arg = args[i];
-      auto next = [&]() -> const std::string& {
-        if (i + 1 >= args.size())
-          throw std::invalid_argument(arg + " needs a value");
-        return args[++i];
-      };
-      auto number = [&] { return static_cast<size_t>(std::stoul(next())); };
-      if (arg == "--quick") {
-        // handled above
-      } else if (arg == "--help" || arg == "-h") {
-        usage(std::cout);
-        return 0;
-      } else if (arg == "--section" || arg == "--sections") {
-        s.sections.clear();
-        for (auto x : parse_list(next()))
-          s.sections.insert(static_cast<int>(x));
-      } else if (arg == "--ops") {
-        s.ops = number();
-      } else if (arg == "--clients") {
-        s.clients = number();
-      } else if (arg == "--window") {
-        s.window = number();
-      } else if (arg == "--shard-counts") {
-        s.shard_counts = parse_list(next());
-      } else if (arg == "--reps") {
-        s.reps = std::max<size_t>(1, number());
-      } else if (arg == "--shards") {
-        s.shards = number();
-      } else if (arg == "--facade-gets") {
-        s.facade_gets = number();
-      } else if (arg == "--list-users") {
-        s.list_users = number();
-      } else if (arg == "--list-big") {
-        s.list_big = number();
-      } else if (arg == "--sync-ops") {
-        s.sync_ops = number();
-      } else if (arg == "--async-ops") {
-        s.async_ops = number();
-      } else if (arg == "--keys") {
-        s.startup_keys = number();
-      } else if (arg == "--fanout-events") {
-        s.fanout_events = std::max<size_t>(1, number());
-      } else if (arg == "--scheduler") {
-        s.scheduler = next();
-      } else if (arg == "--tmp") {
-        s.tmp = next();
-      } else {
-        std::cerr << "unknown option " << arg << "\n";
-        usage(std::cerr);
-        return 2;
-      }
-    }
-    caf::actor_system_config probe;
-    if (!apply_scheduler(probe, s.scheduler))
-      throw std::invalid_argument("unknown --scheduler " + s.scheduler);
-    if (s.clients == 0 || s.window == 0)
-      throw std::invalid_argument("--clients and --window must be positive");
-  } catch (const std::exception& e) {
-    std::cerr << "ooo-bench: " << e.what() << "\n";
-    usage(std::cerr);
-    return 2;
-  }
+  if (auto rc = parse_command_line(argc, argv, s))
+    return *rc;
   std::cout << "ooo-bench: " << std::thread::hardware_concurrency()
             << " hardware threads, scheduler '" << s.scheduler << "', " << s.clients
             << " clients x " << s.window << " in flight = " << s.clients * s.window
@@ -296,6 +201,8 @@ int main(int argc, char** argv) {
       run_startup(s, t);
     if (s.sections.count(6))
       run_fan_out(s, t);
+    if (s.sections.count(7))
+      run_memory(s, t);
   } catch (const std::exception& e) {
     std::cerr << "ooo-bench: " << e.what() << "\n";
     return 1;

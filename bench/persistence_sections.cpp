@@ -18,6 +18,7 @@
 
 #include "bench/bench.hpp"
 #include "bench/load.hpp"
+#include "bench/temp_dir.hpp"
 #include "messages/clock.hpp"
 #include "messages/errc.hpp"
 #include "persistence/record_codec.hpp"
@@ -26,34 +27,6 @@
 namespace ooo::storage::bench {
 
 namespace {
-
-namespace fs = std::filesystem;
-
-/// A fresh directory under `parent`, removed with everything in it when this goes.
-class temp_dir {
-public:
-  explicit temp_dir(const std::string& parent) {
-    auto pattern = (fs::path{parent} / "ooo-bench-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw std::runtime_error("cannot create a temporary directory under " + parent);
-    path_ = pattern;
-  }
-
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  std::string sub(const std::string& name) const {
-    return (path_ / name).string();
-  }
-
-private:
-  fs::path path_;
-};
 
 /// What the persistence actor wrote, counted around the real adapter (the same numbers as
 /// its `commit_stats`, which the store does not expose).

@@ -5,6 +5,7 @@
 //
 //   ooo-redis-compare HOST:PORT [--clients 50] [--window 1] [--requests 100000]
 //                     [--value-size 64] [--keyspace 100000] [--timeout-s 30]
+//                     [--tests set,get]   (or only set, or only get)
 //                     [--tls-cert FILE --tls-key FILE --tls-ca FILE]   (mutual TLS)
 //                     [--CAF-OPTION=VALUE ...]   (e.g. --scheduler.max-threads=1)
 //
@@ -57,6 +58,9 @@ struct settings {
   size_t value_size = 64;
   size_t keyspace = 100000;
   long timeout_s = 30;
+  /// Which tests run, in this order (bench/profile.sh records the node under sets alone).
+  bool set_test = true;
+  bool get_test = true;
 };
 
 /// What every client shares: the keys, the value, and the finish line.
@@ -157,7 +161,7 @@ bool run_test(caf::actor_system& sys, const store_actor& store, const settings& 
     std::snprintf(buf, sizeof(buf), "bench/key%012zu", i);
     load->keys.emplace_back(buf);
   }
-  load->value.assign(cfg.value_size, 'x');
+  load->value = bytes(cfg.value_size, 'x');
   load->latencies.assign(cfg.requests, 0);
   // Request i uses key i mod keyspace, so that every get finds what the sets wrote (redis-benchmark
   // -r draws keys at random; for hash maps the order makes no difference).
@@ -210,7 +214,8 @@ bool parse_size(const char* x, size_t& out) {
 
 int usage() {
   std::cerr << "usage: ooo-redis-compare HOST:PORT [--clients N] [--window N] [--requests N] "
-               "[--value-size N] [--keyspace N] [--timeout-s N] [--tls-cert FILE --tls-key FILE "
+               "[--value-size N] [--keyspace N] [--timeout-s N] [--tests set|get|set,get] "
+               "[--tls-cert FILE --tls-key FILE "
                "--tls-ca FILE] [--CAF-OPTION=VALUE ...]"
             << std::endl;
   return 2;
@@ -247,6 +252,14 @@ int main(int argc, char** argv) {
                      : name == "--tls-ca"  ? &tls.ca
                                            : nullptr) {
       *file = argv[i + 1];
+      continue;
+    }
+    if (name == "--tests") {
+      std::string_view which{argv[i + 1]};
+      cfg.set_test = which == "set" || which == "set,get";
+      cfg.get_test = which == "get" || which == "set,get";
+      if (!cfg.set_test && !cfg.get_test)
+        return usage();
       continue;
     }
     size_t value = 0;
@@ -293,6 +306,7 @@ int main(int argc, char** argv) {
     // waiting forever.
     std::_Exit(3);
   }
-  bool ok = run_test(sys, *store, cfg, true) && run_test(sys, *store, cfg, false);
+  bool ok = (!cfg.set_test || run_test(sys, *store, cfg, true))
+            && (!cfg.get_test || run_test(sys, *store, cfg, false));
   return ok ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 // Sections 1-3: the memory-mode store through its actors and through the blocking facade.
 
 #include <condition_variable>
+#include <cstdlib>
 #include <cstdio>
 #include <mutex>
 #include <stdexcept>
@@ -138,7 +139,40 @@ layered_config memory_only() {
 
 // -- section 1 ---------------------------------------------------------------------------------
 
+/// The load `bench/profile.sh` records: pipelined sets on the first shard count, nothing else
+/// (no baseline, one run), so that the profile shows the store and only the store. Ends the
+/// process when done.
+[[noreturn]] void run_pipelined_set_only(const settings& s) {
+  auto value = make_value(s.value_size);
+  auto keys = make_keys("bench/", s.ops);
+  auto cfg = make_config(s.scheduler);
+  caf::actor_system sys{*cfg};
+  store_config sc;
+  sc.opts.shards = s.shard_counts.front();
+  auto store = start_store(sys, std::move(sc));
+  auto r = drive(sys, store, keys, op_kind::set, value, s.clients, s.window);
+  check(r, "pipelined set");
+  std::printf("pipelined set, %zu shard(s), %zu requesters: %.1fk ops/s, CPU %.1f us/op\n",
+              s.shard_counts.front(), s.clients * s.window, r.rate() / 1e3, r.cpu_us_per_op());
+  std::fflush(stdout);
+  // Leave now: freeing every key on the way out is no part of the load being profiled.
+  std::_Exit(0);
+}
+
+/// Sets in batches of `batch` keys per message (`batch_atom`), `clients x window` batches in
+/// flight: the same client shape as the pipelined rows, a batch where they send one set.
+load_result batched_set(caf::actor_system& sys, const store_actor& store,
+                        const std::shared_ptr<const std::vector<std::string>>& keys,
+                        const std::shared_ptr<const bytes>& value, size_t clients,
+                        size_t window, size_t batch) {
+  return drive(sys, store, keys, op_kind::set, value, clients, window, false, batch);
+}
+
 void run_store_throughput(const settings& s, table& t) {
+  if (s.pipelined_set_only) {
+    run_pipelined_set_only(s);
+    return;
+  }
   auto value = make_value(s.value_size);
   auto concurrent = s.clients * s.window;
   auto pipelined_keys = make_keys("bench/", s.ops);
@@ -188,13 +222,83 @@ void run_store_throughput(const settings& s, table& t) {
                 count_name(keys->size()) + " keys, " + cpu_note(get, baseline.lookup)});
     }
   }
+  // Sets in batches of 64 keys per message, on the default shard count.
+  constexpr size_t batch = 64;
+  auto label = "set in batches of " + std::to_string(batch) + ", "
+               + std::to_string(concurrent) + " batches in flight";
+  progress("section 1: " + label);
+  store_config sc;
+  sc.opts.shards = s.shards;
+  auto store = start_store(sys, std::move(sc));
+  auto batched = batched_set(sys, store, pipelined_keys, value, s.clients, s.window, batch);
+  stop_store(sys, store);
+  check(batched, label);
+  t.add(row{"1", label, batched.rate(), "ops/s", "locked map insert", map_pipelined.insert,
+            ">= 1x", batched.rate() >= map_pipelined.insert,
+            count_name(pipelined_keys->size()) + " new keys, "
+              + cpu_note(batched, map_pipelined.insert)});
 }
 
 // -- section 2 ---------------------------------------------------------------------------------
 
+namespace {
+
+/// Fills `facade` with 1000 keys, warms it up, then times `count` sequential gets (us each).
+std::vector<double> sequential_gets(layered& facade, const std::string& data, size_t count) {
+  constexpr size_t key_count = 1000;
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < key_count; ++i) {
+    keys.push_back("bench/" + std::to_string(i));
+    if (auto ok = facade.set(keys.back(), data); !ok)
+      throw std::runtime_error("facade set: " + render(ok.error()));
+  }
+  for (size_t i = 0; i < 200; ++i)
+    static_cast<void>(facade.get(keys[i % key_count]));
+  std::vector<double> samples;
+  samples.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    auto t0 = clock_type::now();
+    auto obj = facade.get(keys[i % key_count]);
+    samples.push_back(micros_since(t0));
+    if (!obj)
+      throw std::runtime_error("facade get: " + render(obj.error()));
+  }
+  return samples;
+}
+
+/// The facade as it ships: `layered(layered_config)` with an actor system of its own and that
+/// system's settings (no spinning), against the thread ping-pong measured right before.
+void run_shipped_facade_latency(const settings& s, table& t, const std::string& data) {
+  progress("section 2: thread ping-pong baseline");
+  auto pp = ping_pong(s.facade_gets);
+  auto pp50 = quantile(pp, 0.5);
+  auto pp99 = quantile(pp, 0.99);
+  progress("section 2: shipped defaults (the facade's own actor system)");
+  std::vector<double> samples;
+  {
+    options opts;
+    opts.shards = s.shards;
+    layered facade{memory_only(), opts};
+    if (auto ok = facade.start(); !ok)
+      throw std::runtime_error("facade start: " + render(ok.error()));
+    samples = sequential_gets(facade, data, s.facade_gets);
+  }
+  auto p50 = quantile(samples, 0.5);
+  auto p99 = quantile(samples, 0.99);
+  t.add(row{"2", "facade get p50, shipped defaults", p50, "us", "thread ping-pong p50", pp50,
+            "<= 1.2x, no spinning", p50 <= 1.2 * pp50,
+            std::to_string(samples.size())
+              + " sequential gets; layered(layered_config): its own actor system"});
+  t.add(row{"2", "facade get p99, shipped defaults", p99, "us", "thread ping-pong p99", pp99, "",
+            false, ""});
+}
+
+} // namespace
+
 void run_facade_latency(const settings& s, table& t) {
   auto value = make_value(s.value_size);
   std::string data(value->begin(), value->end());
+  run_shipped_facade_latency(s, t, data);
   auto throughput_keys = make_keys("tp/", std::max<size_t>(1, s.ops / 2));
   double default_throughput = 0;
   for (auto& name : scheduler_names()) {
@@ -214,23 +318,7 @@ void run_facade_latency(const settings& s, table& t) {
       layered facade{sys, memory_only(), opts};
       if (auto ok = facade.start(); !ok)
         throw std::runtime_error("facade start: " + render(ok.error()));
-      constexpr size_t key_count = 1000;
-      std::vector<std::string> keys;
-      for (size_t i = 0; i < key_count; ++i) {
-        keys.push_back("bench/" + std::to_string(i));
-        if (auto ok = facade.set(keys.back(), data); !ok)
-          throw std::runtime_error("facade set: " + render(ok.error()));
-      }
-      for (size_t i = 0; i < 200; ++i)
-        static_cast<void>(facade.get(keys[i % key_count]));
-      samples.reserve(s.facade_gets);
-      for (size_t i = 0; i < s.facade_gets; ++i) {
-        auto t0 = clock_type::now();
-        auto obj = facade.get(keys[i % key_count]);
-        samples.push_back(micros_since(t0));
-        if (!obj)
-          throw std::runtime_error("facade get: " + render(obj.error()));
-      }
+      samples = sequential_gets(facade, data, s.facade_gets);
       auto r = drive(sys, facade.handle(), throughput_keys, op_kind::set, value, s.clients,
                      s.window);
       check(r, "pipelined set, scheduler " + name);

@@ -35,3 +35,6 @@ find_package(spdlog REQUIRED)
 # prometheus-cpp's core (metric types and the text format; the gateway serves /metrics itself).
 find_package(Boost 1.74 REQUIRED)
 find_package(prometheus-cpp CONFIG REQUIRED)
+
+# Abseil's hash maps and b-trees: the shards' key store (memory per key).
+find_package(absl CONFIG REQUIRED)

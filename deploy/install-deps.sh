@@ -6,10 +6,11 @@ set -euo pipefail
 packages=(
   g++ cmake make ccache pkg-config clang libclang-rt-14-dev
   libcaf-dev librocksdb-dev libmsgpack-cxx-dev libboost-dev
-  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libbenchmark-dev
+  libabsl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libbenchmark-dev
   libssl-dev openssl
   prometheus-cpp-dev curl chromium
   libraft-dev libuv1-dev
+  redis-server redis-tools libhiredis-dev
   "$@"
 )
 # Node.js and npm for the gateway's WebSocket and browser tests. A machine may have them from

@@ -7,7 +7,7 @@
 // mutual TLS; see transport/network.hpp), spawns a subscriber actor on its own node and
 // subscribes it to a pattern, writes two keys, reads one back, deletes one, and waits for the
 // three events of its own writes. Every remote request carries a timeout: CAF 0.17 waits
-// forever for a node that went away otherwise (see ../shared/PLATFORM-NOTES.md).
+// forever for a node that went away otherwise.
 //
 // Several nodes are the members of a replicated group: any of them takes the subscription,
 // but only the leader takes writes and reads. A follower answers `not_leader` naming the

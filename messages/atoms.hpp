@@ -20,5 +20,7 @@ using clear_atom = caf::atom_constant<caf::atom("clear")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using active_atom = caf::atom_constant<caf::atom("active")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
+using batch_atom = caf::atom_constant<caf::atom("batch")>;
+using shards_atom = caf::atom_constant<caf::atom("shards")>;
 
 } // namespace ooo::storage

@@ -6,15 +6,14 @@
 #include <string_view>
 #include <vector>
 
+#include "caf/error.hpp"
 #include "caf/meta/type_name.hpp"
 #include "caf/optional.hpp"
 
+#include "messages/bytes.hpp"
 #include "messages/key.hpp"
 
 namespace ooo::storage {
-
-/// Opaque value bytes (usually JSON). CAF serializes `std::vector<char>` as one byte buffer.
-using bytes = std::vector<char>;
 
 /// A stored value with its metadata (the seed's `meta.Object`).
 struct object {
@@ -26,7 +25,7 @@ struct object {
   uint64_t revision = 0;
   /// The full key, e.g. `users/123`.
   std::string path;
-  /// The value.
+  /// The value: shared with the map, events and the history, never copied (see `bytes`).
   bytes data;
 
   /// The last path segment (the seed's `index`), e.g. `123`.
@@ -128,6 +127,38 @@ struct lock_grant {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lock_grant& x) {
   return f(caf::meta::type_name("ooo::storage::lock_grant"), x.token, x.value);
+}
+
+/// What one operation of a batch does.
+enum class batch_kind : uint8_t { set = 1, get = 2, del = 3 };
+
+/// One operation of a batch: `set` (key, data, options), `get` (key) or `del` (key; exact keys
+/// only).
+struct batch_op {
+  batch_kind kind = batch_kind::get;
+  std::string key;
+  bytes data;
+  write_options opts;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, batch_op& x) {
+  return f(caf::meta::type_name("ooo::storage::batch_op"), x.kind, x.key, x.data, x.opts);
+}
+
+/// What one operation of a batch answered: `error` if it failed, else `written` (set),
+/// `read` (get) or `removed` (del).
+struct batch_result {
+  caf::error error;
+  receipt written;
+  object read;
+  deleted removed;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, batch_result& x) {
+  return f(caf::meta::type_name("ooo::storage::batch_result"), x.error, x.written, x.read,
+           x.removed);
 }
 
 /// The kind of change an event reports.

@@ -7,9 +7,14 @@
 namespace ooo::storage {
 
 void register_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<bytes>("ooo::storage::bytes");
   cfg.add_message_type<object>("ooo::storage::object");
   cfg.add_message_type<receipt>("ooo::storage::receipt");
   cfg.add_message_type<deleted>("ooo::storage::deleted");
+  cfg.add_message_type<batch_op>("ooo::storage::batch_op");
+  cfg.add_message_type<std::vector<batch_op>>("std::vector<ooo::storage::batch_op>");
+  cfg.add_message_type<batch_result>("ooo::storage::batch_result");
+  cfg.add_message_type<std::vector<batch_result>>("std::vector<ooo::storage::batch_result>");
   cfg.add_message_type<write_options>("ooo::storage::write_options");
   cfg.add_message_type<list_options>("ooo::storage::list_options");
   cfg.add_message_type<lock_grant>("ooo::storage::lock_grant");

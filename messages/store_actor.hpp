@@ -20,6 +20,7 @@ namespace ooo::storage {
 /// |-----------------------------------------------|-----------------------|
 /// | set, key, data, write_options                 | receipt               |
 /// | push, pattern (`a/b/*`), data                 | receipt (the new key) |
+/// | batch, vector<batch_op>                       | vector<batch_result>, one per op, in order |
 /// | get, key                                      | object                |
 /// | list, pattern, list_options                   | vector<object>        |
 /// | keys, pattern, list_options                   | vector<string>        |
@@ -35,14 +36,26 @@ namespace ooo::storage {
 /// | stats                                         | store_stats           |
 /// | start (loads the persistent layer)            | (empty)               |
 /// | active                                        | bool                  |
+/// | shards                                        | the shard actors, in `shard_of` order |
 /// | close                                         | (empty)               |
 ///
 /// A subscriber is any actor that handles `event_batch` (and `lagged`) messages. Batches arrive
 /// as requests: the subscriber's (empty) answer acknowledges one, and at most a window of events
 /// is unacknowledged per subscriber, so a slow subscriber slows nobody else.
+///
+/// A batch carries many exact-key operations in one message: the store splits it into one
+/// message per shard, each shard commits its writes as one, and the answer holds one result per
+/// operation, in order. Operations of a batch on one key take effect in their order; a batch is
+/// not atomic across keys (a failed operation does not undo the others).
+///
+/// `shards` is for in-process clients that route exact-key requests themselves (`shard_of`
+/// over the table, skipping the store's hop); the shards answer `not_active` unless the store
+/// is started. A client that does so and also sends pattern requests to the store keeps its
+/// own order between the two paths (the facade waits for each answer).
 using store_actor = caf::typed_actor<
   caf::replies_to<set_atom, std::string, bytes, write_options>::with<receipt>,
   caf::replies_to<push_atom, std::string, bytes>::with<receipt>,
+  caf::replies_to<batch_atom, std::vector<batch_op>>::with<std::vector<batch_result>>,
   caf::replies_to<caf::get_atom, std::string>::with<object>,
   caf::replies_to<list_atom, std::string, list_options>::with<std::vector<object>>,
   caf::replies_to<keys_atom, std::string, list_options>::with<std::vector<std::string>>,
@@ -58,6 +71,9 @@ using store_actor = caf::typed_actor<
   caf::replies_to<stats_atom>::with<store_stats>,
   caf::replies_to<start_atom>::with<void>,
   caf::replies_to<active_atom>::with<bool>,
+  caf::replies_to<shards_atom>::with<std::vector<caf::actor>>,
+  // Internal: the store sends it to itself to pass on the requests of a mailbox round.
+  caf::reacts_to<caf::flush_atom>,
   caf::replies_to<caf::close_atom>::with<void>>;
 
 } // namespace ooo::storage

@@ -32,6 +32,8 @@ struct command_line {
   bool ascending = false;
   int64_t from = 0;
   int64_t to = 0;
+  /// `import`: operations per batch.
+  size_t batch_size = 1000;
   /// `watch` options: 0 events means no limit; `since` is set when `has_since`.
   uint64_t count = 0;
   bool has_since = false;

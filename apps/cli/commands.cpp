@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "apps/cli/exit_code.hpp"
+#include "apps/cli/import.hpp"
 #include "apps/render/json.hpp"
 #include "messages/group_actor.hpp"
 
@@ -88,6 +89,7 @@ int cmd_del(session& s, const command_line& cmd) {
   auto res = s.call_leader<deleted>(del_atom::value, cmd.key);
   if (!res)
     return s.report(res.error());
+  std::cout << rj::line({{"deleted", res->count}, {"revision", res->revision}}) << std::endl;
   return ok;
 }
 
@@ -158,6 +160,8 @@ int run_command(session& s, const command_line& cmd) {
     return cmd_member(s, cmd);
   if (cmd.command == "transfer")
     return cmd_transfer(s, cmd);
+  if (cmd.command == "import")
+    return run_import(s, cmd);
   std::cerr << "error: unknown command '" << cmd.command << "'" << std::endl;
   return usage_error;
 }

@@ -101,6 +101,13 @@ void declare(CLI::App& app, command_line& cmd) {
                                                  "prints the new leader's id");
   transfer->add_option("ID", cmd.member_id, "the member's id (default 0: the most up-to-date "
                                             "voter)");
+
+  auto import = app.add_subcommand("import", "set every key of a file of JSON lines "
+                                             "{\"key\": K, \"data\": V}, in batches");
+  import->add_option("FILE", cmd.data, "the lines (default or -: standard input)");
+  import->add_option("--batch", cmd.batch_size, "sets per batch (one message, one commit per "
+                                                "shard)")
+    ->check(CLI::Range(size_t{1}, size_t{100000}));
 }
 
 int run(int argc, char** argv) {

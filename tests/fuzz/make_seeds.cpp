@@ -98,15 +98,16 @@ int main(int argc, char** argv) {
   write_message(sys, msg + "msg_error", 0,
                 caf::make_message(make_error(errc::invalid_path, "a//b")));
   write_message(sys, msg + "object", 1, a);
-  write_message(sys, msg + "write_options", 2, write_options{1, 2, 3, true, 4});
+  write_message(sys, msg + "write_options", 2, write_options{1, 2, true, 4, false, 5});
   write_message(sys, msg + "list_options", 3, list_options{false, 0, 100, 0, 0});
   write_message(sys, msg + "subscribe_options", 4, subscribe_options{true, 7, watch_mode::drop});
   write_message(sys, msg + "event_del", 5, event{10, "users/1", event_op::del, caf::none});
   write_message(sys, msg + "lagged", 6, lagged{1, 2, 3, false});
   write_message(sys, msg + "receipt", 7, receipt{"users/1", 5, 6, 0});
   write_message(sys, msg + "lock_grant", 8, lock_grant{77, a});
-  write_message(sys, msg + "store_stats", 9,
-                store_stats{1, 2, 3, 4, 5, 6, 7, 8, 9, std::string{"sync"}});
+  store_stats stats{1, 2, 3, 4, 5, 6, 7, 8, 9, std::string{"sync"}, 10, 11, {}};
+  stats.persistence["rocksdb.estimate-pending-compaction-bytes"] = 12;
+  write_message(sys, msg + "store_stats", 9, stats);
   write_message(sys, msg + "change", 10, set_change);
   write_message(sys, msg + "string", 11, std::string{"users/123"});
   write_message(sys, msg + "bytes", 12, a.data);

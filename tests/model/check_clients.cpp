@@ -122,7 +122,8 @@ void check_context::check_clients() {
       // Only requests still in flight when `b` was sent can have been answered after it.
       for (size_t i = j; i-- > 0 && j - i <= 4096;) {
         auto& a = *xs[i];
-        if (a.complete == 0 || a.complete < b.complete || (a.kind == op_kind::push && !a.ok()))
+        // Equal ticks: answered together (one batch), in its order.
+        if (a.complete == 0 || a.complete <= b.complete || (a.kind == op_kind::push && !a.ok()))
           continue;
         if (!overlaps(scope_of(a), scope_of(b)))
           continue;

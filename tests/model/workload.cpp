@@ -93,6 +93,64 @@ list_options random_list_options(std::mt19937_64& rng) {
   return o;
 }
 
+/// A batch of 2-6 sets, gets and dels (keys may repeat: their order within the batch counts),
+/// recorded as one op each, sent and answered together.
+void send_batch(pipeliner_actor* self) {
+  auto& st = self->state;
+  auto n = 2 + st.rng() % 5;
+  std::vector<batch_op> ops;
+  std::vector<uint64_t> ids;
+  for (size_t i = 0; i < n; ++i) {
+    op x;
+    x.client = st.client;
+    x.pipelined = true;
+    x.seq = st.seq++;
+    x.key = pick(st.rng, st.keys.keys);
+    batch_op b;
+    b.key = x.key;
+    auto roll = st.rng() % 10;
+    x.kind = roll < 5 ? op_kind::set : roll < 8 ? op_kind::get : op_kind::del;
+    b.kind = x.kind == op_kind::set ? batch_kind::set
+             : x.kind == op_kind::get ? batch_kind::get
+                                      : batch_kind::del;
+    auto id = st.log->invoke(x);
+    if (x.kind == op_kind::set)
+      b.data = make_value(id, "");
+    ids.push_back(id);
+    ops.push_back(std::move(b));
+  }
+  self->request(st.store, caf::infinite, batch_atom::value, std::move(ops))
+    .then(
+      [=](std::vector<batch_result>& results) {
+        auto& st = self->state;
+        for (size_t i = 0; i < ids.size(); ++i)
+          st.log->complete(ids[i], [&](op& o) {
+            if (i >= results.size()) {
+              o.error = make_error(errc::invalid_data, "missing batch result");
+              return;
+            }
+            auto& r = results[i];
+            if (r.error) {
+              o.error = r.error;
+            } else if (o.kind == op_kind::set) {
+              o.written = r.written;
+            } else if (o.kind == op_kind::get) {
+              o.read = r.read;
+              st.seen[o.key] = r.read.revision;
+            } else {
+              o.number = r.removed.count;
+              o.revision = r.removed.revision;
+            }
+          });
+        answered(self);
+      },
+      [=](caf::error& err) {
+        for (auto id : ids)
+          self->state.log->complete(id, [&](op& o) { o.error = err; });
+        answered(self);
+      });
+}
+
 void send_one(pipeliner_actor* self) {
   auto& st = self->state;
   --st.remaining;
@@ -105,6 +163,10 @@ void send_one(pipeliner_actor* self) {
   auto key = pick(st.rng, st.keys.keys);
   auto pattern = pick(st.rng, st.keys.patterns);
   auto& store = st.store;
+  if (chance(st.rng, 12)) {
+    send_batch(self);
+    return;
+  }
   if (roll < 30) {
     x.kind = op_kind::set;
     x.key = key;

@@ -79,8 +79,12 @@ def list_keys_del(ctx):
     check_eq(cli.ok("keys"), "items/1\nitems/2\nitems/3\nitems/4\nitems/5\nother/1\n",
              "keys without a pattern")
 
-    check_eq(cli.ok("del", "items/5"), "", "del prints nothing")
-    check_eq(cli.ok("del", "items/*"), "", "glob del prints nothing")
+    one = json.loads(cli.ok("del", "items/5"))
+    check_eq(one["deleted"], 1, "del prints how many keys it deleted")
+    many = json.loads(cli.ok("del", "items/*"))
+    check_eq(many["deleted"], 4, "glob del counts every key")
+    check_eq(many["revision"], one["revision"] + 4, "glob del's revision is its last event's")
+    check_eq(json.loads(cli.ok("del", "items/*"))["deleted"], 0, "glob del of nothing")
     check_eq(cli.ok("keys"), "other/1\n", "keys after del")
 
 
@@ -185,8 +189,36 @@ def exit_3_unreachable(ctx):
     check_eq(r.code, 3, f"stopped node: {r}")
 
 
+def import_lines(ctx):
+    cli = ctx.cli(ctx.node())
+    lines = [json.dumps({"key": f"imp/{i}", "data": {"n": i}}) for i in range(2500)]
+    lines.insert(10, "")  # blank lines are skipped
+    lines.append(json.dumps({"key": "imp/text", "data": "plain text"}))
+    out = cli.ok("import", "--batch", "1000", "-", stdin=("\n".join(lines) + "\n").encode())
+    check_eq(json.loads(out), {"imported": 2501, "failed": 0}, "import summary")
+    check_eq(json.loads(cli.ok("get", "imp/1234"))["data"], {"n": 1234}, "an imported object")
+    check_eq(cli.ok("get", "--raw", "imp/text"), "plain text", "a string is stored as its bytes")
+    st = json.loads(cli.ok("stats"))
+    # 2501 sets in three batches: a handful of commits, not one per key.
+    check(st["commit_batches"] < 100, f"import commits in batches: {st}")
+    # A key the store refuses is reported with its line; the rest is imported.
+    bad = "\n".join([json.dumps({"key": "ok/1", "data": 1}),
+                      json.dumps({"key": "bad//key", "data": 2}),
+                      json.dumps({"key": "ok/2", "data": 3})]) + "\n"
+    r = cli.run("import", stdin=bad.encode())
+    check_eq(r.code, 1, f"import with a refused key: {r}")
+    check_eq(json.loads(r.out), {"imported": 2, "failed": 1}, "partial import summary")
+    check("line 2: invalid_path" in r.err, f"refused line named: {r.err!r}")
+    # A line that is not an object stops the import (usage error) before its batch is sent.
+    r = cli.run("import", stdin=b'{"key":"x/1","data":1}\nnot json\n')
+    check_eq(r.code, 2, f"malformed line: {r}")
+    check("line 2: not a JSON object" in r.err, f"malformed line named: {r.err!r}")
+    check_eq(cli.run("get", "x/1").code, 1, "nothing of the stopped batch was sent")
+
+
 if __name__ == "__main__":
     run_tests({
+        "import_lines": import_lines,
         "set_get_push": set_get_push,
         "set_if_revision": set_if_revision,
         "list_keys_del": list_keys_del,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 5's process test: a `watch` in another process is killed mid-stream while a writer
+"""Resume across processes: a `watch` in another process is killed mid-stream while a writer
 keeps writing; a new `watch --since LAST` resumes from the last revision the first one printed,
 and together they saw every event exactly once, in revision order. Also across a node restart.
 """

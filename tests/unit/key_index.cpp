@@ -2,6 +2,7 @@
 #include "caf/test/dsl.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -12,28 +13,45 @@ using namespace ooo::storage;
 namespace {
 
 struct fixture {
+  /// The index points at key strings its owner keeps: here, this deque.
+  std::deque<std::string> owned;
   key_index index;
 
+  const std::string& key(const std::string& k) {
+    for (auto& x : owned)
+      if (x == k)
+        return x;
+    return owned.emplace_back(k);
+  }
+
+  void insert(const std::string& k, int64_t created) {
+    index.insert(key(k), created);
+  }
+
+  void erase(const std::string& k, int64_t created) {
+    index.erase(key(k), created);
+  }
+
   fixture() {
-    index.insert("users/1", 10);
-    index.insert("users/2", 30);
-    index.insert("users/3", 20);
-    index.insert("users/4", 20); // same `created` as users/3: ties go by key
-    index.insert("users/1/x", 40);
-    index.insert("rooms/a/topic", 5);
-    index.insert("rooms/b/topic", 15);
-    index.insert("rooms/b/name", 25);
-    index.insert("top", 1);
-    index.insert("other", 2);
+    insert("users/1", 10);
+    insert("users/2", 30);
+    insert("users/3", 20);
+    insert("users/4", 20); // same `created` as users/3: ties go by key
+    insert("users/1/x", 40);
+    insert("rooms/a/topic", 5);
+    insert("rooms/b/topic", 15);
+    insert("rooms/b/name", 25);
+    insert("top", 1);
+    insert("other", 2);
   }
 
   std::vector<std::string> select(const std::string& pattern, bool ascending = true,
                                   size_t limit = 0, int64_t from = 0, int64_t to = 0) {
-    std::vector<const key_index::entry*> out;
+    std::vector<const std::string*> out;
     index.select(pattern, from, to, ascending, limit, out);
     std::vector<std::string> result;
-    for (auto* e : out)
-      result.push_back(e->second);
+    for (auto* k : out)
+      result.push_back(*k);
     return result;
   }
 
@@ -101,33 +119,32 @@ CAF_TEST(exact patterns select one key) {
   CAF_CHECK_EQUAL(select("rooms/*/name"), strings{"rooms/b/name"});
 }
 
-CAF_TEST(select appends after what the caller already holds) {
-  key_index::entry marker{99, "marker"};
-  std::vector<const key_index::entry*> out{&marker};
+CAF_TEST(select appends after what the caller already holds and points at the owned keys) {
+  std::string marker = "marker";
+  std::vector<const std::string*> out{&marker};
   index.select("rooms/*/*", 0, 0, false, 2, out);
   CAF_REQUIRE_EQUAL(out.size(), 3u);
   CAF_CHECK_EQUAL(out[0], &marker);
-  CAF_CHECK_EQUAL(out[1]->second, "rooms/b/name");
-  CAF_CHECK_EQUAL(out[2]->second, "rooms/b/topic");
+  CAF_CHECK_EQUAL(*out[1], "rooms/b/name");
+  CAF_CHECK_EQUAL(*out[2], "rooms/b/topic");
   index.select("users/*", 0, 0, true, 1, out);
   CAF_REQUIRE_EQUAL(out.size(), 4u);
-  CAF_CHECK_EQUAL(out[3]->second, "users/1");
-  CAF_CHECK_EQUAL(out[3]->first, 10);
+  CAF_CHECK_EQUAL(out[3], &key("users/1"));
 }
 
 CAF_TEST(erase and clear) {
-  index.erase("users/3", 20);
+  erase("users/3", 20);
   CAF_CHECK_EQUAL(select("users/*"), (strings{"users/1", "users/4", "users/2"}));
   // An erase with the wrong `created` leaves the entry alone.
-  index.erase("users/4", 21);
+  erase("users/4", 21);
   CAF_CHECK_EQUAL(select("users/*"), (strings{"users/1", "users/4", "users/2"}));
-  index.erase("users/missing", 1);
-  index.erase("users/1/x", 40);
+  erase("users/missing", 1);
+  erase("users/1/x", 40);
   CAF_CHECK_EQUAL(select("users/*/*"), strings{});
   CAF_CHECK_EQUAL(keys("users/1/*"), strings{});
   // A key re-inserted with a new `created` moves.
-  index.erase("users/1", 10);
-  index.insert("users/1", 35);
+  erase("users/1", 10);
+  insert("users/1", 35);
   CAF_CHECK_EQUAL(select("users/*"), (strings{"users/4", "users/2", "users/1"}));
   index.clear();
   CAF_CHECK_EQUAL(select("users/*"), strings{});

@@ -300,3 +300,100 @@ CAF_TEST(facade reports persistence failures) {
   CAF_CHECK_EQUAL(ctl->records(), 1u);
   CAF_CHECK_EQUAL(value_of(store.stats()).durability, "sync");
 }
+
+CAF_TEST(set_and_unlock releases the lock also when its write fails) {
+  auto owner = std::make_unique<faulty_adapter>();
+  auto ctl = owner->ctl();
+  layered_config cfg;
+  cfg.persistent = std::move(owner);
+  layered store{std::move(cfg), with_shards(2)};
+  CAF_REQUIRE(store.start());
+  CAF_REQUIRE(store.set("acct/1", "100"));
+  // A failed write (here the disk refuses it) releases the lock, as the seed's deferred unlock
+  // does: another thread of the program then gets it at once instead of after the lease.
+  CAF_REQUIRE(store.get_and_lock("acct/1"));
+  ctl->fail_every_write(true);
+  CAF_CHECK(failed_with(store.set_and_unlock("acct/1", "90"), errc::persistence_failed));
+  ctl->fail_every_write(false);
+  CAF_CHECK(failed_with(store.unlock("acct/1"), errc::lock_not_found));
+  std::thread other{[&] {
+    auto grant = store.get_and_lock("acct/1");
+    CAF_CHECK(grant && to_str(grant->data) == "100");
+    CAF_CHECK(store.set_and_unlock("acct/1", "80"));
+  }};
+  other.join();
+  // Same for a value the store refuses.
+  CAF_REQUIRE(store.get_and_lock("acct/1"));
+  CAF_CHECK(failed_with(store.set_and_unlock("acct/1", ""), errc::invalid_data));
+  caf::scoped_actor writer{store.system()};
+  bool written = false;
+  writer
+    ->request(store.handle(), std::chrono::seconds{5}, set_atom::value, std::string{"acct/1"},
+              bytes{'7', '0'}, write_options{})
+    .receive([&](receipt&) { written = true; },
+             [&](caf::error& err) { CAF_FAIL("writer: " << render(err)); });
+  CAF_CHECK(written);
+  CAF_CHECK_EQUAL(to_str(value_of(store.get("acct/1")).data), "70");
+}
+
+CAF_TEST(a batch answers one result per operation in order) {
+  layered store{layered_config{}, with_shards(3)};
+  CAF_REQUIRE(store.start());
+  std::vector<std::pair<std::string, bytes>> items;
+  for (int i = 0; i < 64; ++i)
+    items.emplace_back("users/" + std::to_string(i), bytes(std::to_string(i)));
+  auto written = store.set_many(items);
+  CAF_REQUIRE(written);
+  CAF_REQUIRE_EQUAL(written->size(), 64u);
+  std::set<uint64_t> revisions;
+  for (size_t i = 0; i < written->size(); ++i) {
+    auto& r = (*written)[i];
+    CAF_CHECK(!r.error);
+    CAF_CHECK_EQUAL(r.written.key, items[i].first);
+    revisions.insert(r.written.revision);
+  }
+  CAF_CHECK_EQUAL(revisions.size(), 64u);
+  // Reads of present and missing keys, in the order asked.
+  auto read = store.get_many({"users/7", "users/99", "users/0"});
+  CAF_REQUIRE(read);
+  CAF_REQUIRE_EQUAL(read->size(), 3u);
+  CAF_CHECK_EQUAL(to_str((*read)[0].read.data), "7");
+  CAF_CHECK(is((*read)[1].error, errc::not_found));
+  CAF_CHECK_EQUAL(to_str((*read)[2].read.data), "0");
+  // Operations on one key take effect in their order; a bad one fails alone.
+  std::vector<batch_op> ops(4);
+  ops[0].kind = batch_kind::set;
+  ops[0].key = "doc/1";
+  ops[0].data = bytes{'a'};
+  ops[1].kind = batch_kind::get;
+  ops[1].key = "doc/1";
+  ops[2].kind = batch_kind::del;
+  ops[2].key = "doc/1";
+  ops[3].kind = batch_kind::set;
+  ops[3].key = "doc/*";
+  ops[3].data = bytes{'b'};
+  auto mixed = store.batch(std::move(ops));
+  CAF_REQUIRE(mixed);
+  CAF_REQUIRE_EQUAL(mixed->size(), 4u);
+  CAF_CHECK(!(*mixed)[0].error);
+  CAF_CHECK_EQUAL(to_str((*mixed)[1].read.data), "a");
+  CAF_CHECK_EQUAL((*mixed)[2].removed.count, 1u);
+  CAF_CHECK_EQUAL((*mixed)[2].removed.revision, (*mixed)[0].written.revision + 1);
+  CAF_CHECK(is((*mixed)[3].error, errc::glob_not_allowed));
+  CAF_CHECK(failed_with(store.get("doc/1"), errc::not_found));
+  CAF_CHECK_EQUAL(value_of(store.batch({})).size(), 0u);
+}
+
+CAF_TEST(calls on exact keys go to the shards and keep their guarantees) {
+  layered store{layered_config{}, with_shards(3)};
+  // Before start, a shard refuses like the store.
+  CAF_CHECK(failed_with(store.get("users/1"), errc::not_active));
+  CAF_REQUIRE(store.start());
+  CAF_REQUIRE(store.set("users/1", "a"));
+  CAF_CHECK_EQUAL(to_str(value_of(store.get("users/1")).data), "a");
+  CAF_CHECK(failed_with(store.get("users/*"), errc::glob_not_allowed));
+  CAF_CHECK(failed_with(store.get("bad//key"), errc::invalid_path));
+  CAF_CHECK_EQUAL(value_of(store.del("users/*")), 1u);
+  CAF_REQUIRE(store.close());
+  CAF_CHECK(failed_with(store.set("users/2", "b"), errc::not_active));
+}

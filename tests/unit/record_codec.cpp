@@ -209,11 +209,11 @@ CAF_TEST(round trip of extreme field values) {
 }
 
 CAF_TEST(round trip of binary data with zero bytes) {
-  bytes data;
+  std::string raw(3, '\0');
   for (int i = 0; i < 256; ++i)
-    data.push_back(static_cast<char>(i));
-  data.push_back('\0');
-  data.insert(data.begin(), 3, '\0');
+    raw.push_back(static_cast<char>(i));
+  raw.push_back('\0');
+  bytes data(raw.begin(), raw.end());
   auto x = make_object("bin/zeros", data);
   auto y = decode_record("bin/zeros", encode_record(x));
   CAF_REQUIRE(y);
@@ -222,9 +222,10 @@ CAF_TEST(round trip of binary data with zero bytes) {
 }
 
 CAF_TEST(round trip of a 1 MiB value) {
-  bytes data(1024 * 1024);
-  for (size_t i = 0; i < data.size(); ++i)
-    data[i] = static_cast<char>((i * 131 + 7) % 251);
+  std::string raw(1024 * 1024, '\0');
+  for (size_t i = 0; i < raw.size(); ++i)
+    raw[i] = static_cast<char>((i * 131 + 7) % 251);
+  bytes data(raw.begin(), raw.end());
   auto x = make_object("big/one", data);
   auto encoded = encode_record(x);
   CAF_CHECK_LESS(encoded.size(), data.size() + 64);

@@ -2,7 +2,7 @@
 
 // Helpers shared by the store suites: a deterministic fixture around one store actor, an event
 // recorder, and checks for `caf::expected` results. Include after `caf/test/dsl.hpp` (and after
-// `#define FAIL(msg) CAF_FAIL(msg)`, see PLATFORM-NOTES.md).
+// `#define FAIL(msg) CAF_FAIL(msg)`: CAF 0.17.6's dsl.hpp uses an undefined `FAIL` in its `request` helper).
 
 #include <algorithm>
 #include <chrono>
@@ -21,6 +21,7 @@
 #include "messages/errc.hpp"
 #include "messages/register_types.hpp"
 #include "messages/store_actor.hpp"
+#include "tests/support/memory_disk.hpp"
 
 namespace ooo::storage::test {
 
@@ -164,6 +165,22 @@ struct store_fixture : ::test_coordinator_fixture<test_config> {
   void spawn(options opts = {}) {
     store_config cfg;
     cfg.opts = std::move(opts);
+    store = spawn_store(sys, std::move(cfg));
+    drain();
+  }
+
+  /// Spawns (not started) a store that writes through persistence to a disk in memory, with
+  /// the persistence actor on this fixture's deterministic scheduler: writes are in flight until
+  /// the scheduler runs it.
+  void spawn_persistent(options opts = {},
+                        std::shared_ptr<memory_disk> disk = std::make_shared<memory_disk>()) {
+    store_config cfg;
+    cfg.opts = std::move(opts);
+    if (cfg.opts.shards == 0)
+      cfg.opts.shards = 4;
+    cfg.persistent = std::make_unique<memory_disk_adapter>(std::move(disk));
+    cfg.mode = durability::sync;
+    cfg.persistence_thread = false;
     store = spawn_store(sys, std::move(cfg));
     drain();
   }
