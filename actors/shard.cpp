@@ -603,20 +603,8 @@ private:
   /// Stores a committed value (its `path` is the key) and announces it, as `apply_writes` does
   /// for this shard's own writes.
   void put(object&& obj) {
-    auto revision = obj.revision;
-    auto i = values_.find(obj.path);
-    if (i == values_.end()) {
-      index_.insert(obj.path, obj.created);
-      auto key = obj.path;
-      i = values_.emplace(std::move(key), std::move(obj)).first;
-    } else {
-      if (i->second.created != obj.created) {
-        index_.erase(obj.path, i->second.created);
-        index_.insert(obj.path, obj.created);
-      }
-      i->second = std::move(obj);
-    }
-    announce(event_op::set, i->first, revision, i->second, revision);
+    store_.put(obj);
+    announce(event_op::set, obj.path, obj.revision, obj, obj.revision);
   }
 
   /// A replicated group's committed changes that no write of this shard waits for: applied
