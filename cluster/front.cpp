@@ -292,6 +292,15 @@ front_actor::behavior_type front(front_pointer self, front_config cfg) {
       return pass<receipt>(self, gate::write, push_atom::value, std::move(pattern),
                            std::move(data));
     },
+    [self](batch_atom, std::vector<batch_op>& ops) {
+      // Writes only on the serving leader; reads among them after a barrier, as a `get` does.
+      bool reads = false;
+      bool writes = false;
+      for (auto& op : ops)
+        (op.kind == batch_kind::get ? reads : writes) = true;
+      auto g = !writes ? gate::read : reads ? gate::lock : gate::write;
+      return pass<std::vector<batch_result>>(self, g, batch_atom::value, std::move(ops));
+    },
     [self](caf::get_atom, std::string& key) {
       return pass<object>(self, gate::read, caf::get_atom::value, std::move(key));
     },
@@ -335,6 +344,13 @@ front_actor::behavior_type front(front_pointer self, front_config cfg) {
     [self](start_atom) { return pass<void>(self, gate::any, start_atom::value); },
     [self](active_atom) { return pass<bool>(self, gate::any, active_atom::value); },
     [self](caf::close_atom) { return pass<void>(self, gate::any, caf::close_atom::value); },
+    // Clients that route to the shards themselves would pass by the gates above: a group node
+    // names none, and such a client (the facade) sends everything here instead.
+    [](shards_atom) { return std::vector<caf::actor>{}; },
+    // Internal to the store (its own mailbox rounds); nothing to pass on.
+    [](caf::flush_atom) {
+      // nop
+    },
     [self](members_atom) { return members(self); },
     [self](add_member_atom, uint64_t id, std::string& address) {
       return add_member(self, id, std::move(address));

@@ -57,7 +57,7 @@ int run_import(session& s, const command_line& cmd) {
   auto send = [&]() -> int {
     if (ops.empty())
       return ok;
-    auto res = s.call<std::vector<batch_result>>(batch_atom::value, std::move(ops));
+    auto res = s.call_leader<std::vector<batch_result>>(batch_atom::value, ops);
     ops = {};
     if (!res)
       return s.report(res.error());
