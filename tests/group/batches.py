@@ -12,7 +12,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from group_harness import Group, check, log, run  # noqa: E402
+from group_harness import Group, check, log, script  # noqa: E402
 
 KEYS = 300
 
@@ -46,7 +46,4 @@ def main(daemon, cli):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    run(lambda: main(*sys.argv[1:]))
+    script(main, __doc__, 2)

@@ -23,7 +23,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from group_harness import Failure, Group, check, log, run  # noqa: E402
+from group_harness import Failure, Group, check, log, script  # noqa: E402
 
 # How long a write may take to go through after the leader died: libraft elects within one or
 # two election timeouts (1-2 s each); the rest is a loaded machine's slack.
@@ -220,7 +220,4 @@ def main(daemon, cli, client):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    run(lambda: main(*sys.argv[1:]))
+    script(main, __doc__, 3)

@@ -227,6 +227,15 @@ class Group:
             raise Failure(f"nodes did not stop cleanly (id, exit code): {unclean}")
 
 
+def script(main, usage, nargs):
+    """A test script's entry point: `main(*arguments)` under `run`, or the usage (exit 2) when
+    the command line does not hold `nargs` arguments."""
+    if len(sys.argv) != nargs + 1:
+        print(usage, file=sys.stderr)
+        sys.exit(2)
+    run(lambda: main(*sys.argv[1:]))
+
+
 def run(main):
     """Runs `main()`, prints PASS or the failure, exits with the verdict."""
     try:

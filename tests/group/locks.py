@@ -19,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from group_harness import Failure, Group, check, log, run  # noqa: E402
+from group_harness import Failure, Group, check, log, script  # noqa: E402
 
 
 def main(daemon, cli, client):
@@ -74,14 +74,8 @@ def main(daemon, cli, client):
             n.cont()
         ok = True
     finally:
-        for n in group.nodes:
-            if n.stopped:
-                n.cont()
         group.close(ok)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    run(lambda: main(*sys.argv[1:]))
+    script(main, __doc__, 3)

@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from group_harness import (Failure, Group, GroupNode, check, free_ports, log,  # noqa: E402
-                           run)
+                           script)
 
 
 def wait_for(what, predicate, timeout=60):
@@ -100,7 +100,4 @@ def main(daemon, cli, example):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    run(lambda: main(*sys.argv[1:]))
+    script(main, __doc__, 3)
