@@ -137,18 +137,9 @@ run_result run_simulation(const run_options& ro) {
     auto keys = key_space::make(ro.load.hooks);
     auto done = std::make_shared<int>(0);
     auto parent = sys.spawn(finish_counter, done);
-    std::vector<caf::actor> clients;
-    std::vector<caf::actor> watchers;
-    int client = 0;
-    for (int i = 0; i < ro.load.watchers; ++i)
-      watchers.push_back(spawn_watcher(sys, store, log, keys, ++client, rng()));
-    for (int i = 0; i < ro.load.pipeliners; ++i)
-      clients.push_back(spawn_pipeliner(sys, store, log, keys, ++client, rng(), ro.load.window,
-                                        ro.load.ops_per_pipeliner, ro.load.silent, parent));
-    for (int i = 0; i < ro.load.lockers; ++i)
-      clients.push_back(spawn_locker(sys, store, log, keys, ++client, rng(),
-                                     ro.load.cycles_per_locker, ro.load.lease_ms,
-                                     ro.load.holders_die, parent));
+    auto spawned = spawn_workload(sys, store, log, keys, ro.load, rng, parent);
+    auto& clients = spawned.clients;
+    auto& watchers = spawned.watchers;
     auto expected = static_cast<int>(clients.size());
     // Run every ready actor in an order drawn from the seed; fire timers now and then.
     constexpr uint64_t max_steps = 20'000'000;

@@ -175,18 +175,10 @@ run_result run_threads(const run_options& ro, double seconds, const std::string&
     auto port = sys.middleman().publish(store, 0, "127.0.0.1");
     auto done = std::make_shared<std::atomic<int>>(0);
     auto parent = sys.spawn(finish_counter, done);
-    std::vector<caf::actor> clients;
-    std::vector<caf::actor> watchers;
-    int client = 0;
-    for (int i = 0; i < ro.load.watchers; ++i)
-      watchers.push_back(spawn_watcher(sys, store, log, keys, ++client, rng()));
-    for (int i = 0; i < ro.load.pipeliners; ++i)
-      clients.push_back(spawn_pipeliner(sys, store, log, keys, ++client, rng(), ro.load.window,
-                                        ro.load.ops_per_pipeliner, ro.load.silent, parent));
-    for (int i = 0; i < ro.load.lockers; ++i)
-      clients.push_back(spawn_locker(sys, store, log, keys, ++client, rng(),
-                                     ro.load.cycles_per_locker, ro.load.lease_ms,
-                                     ro.load.holders_die, parent));
+    auto spawned = spawn_workload(sys, store, log, keys, ro.load, rng, parent);
+    auto& clients = spawned.clients;
+    auto& watchers = spawned.watchers;
+    auto& client = spawned.last_client;
     int expected = static_cast<int>(clients.size());
     // A client on another actor system, through CAF's network on loopback.
     std::unique_ptr<node_config> remote_cfg;

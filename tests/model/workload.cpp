@@ -635,6 +635,24 @@ caf::actor spawn_locker(caf::actor_system& sys, store_actor store, std::shared_p
                    may_die, std::move(parent));
 }
 
+workload_actors spawn_workload(caf::actor_system& sys, const store_actor& store,
+                               const std::shared_ptr<history>& log, const key_space& keys,
+                               const workload& load, std::mt19937_64& rng,
+                               const caf::actor& parent) {
+  workload_actors out;
+  auto& client = out.last_client;
+  for (int i = 0; i < load.watchers; ++i)
+    out.watchers.push_back(spawn_watcher(sys, store, log, keys, ++client, rng()));
+  for (int i = 0; i < load.pipeliners; ++i)
+    out.clients.push_back(spawn_pipeliner(sys, store, log, keys, ++client, rng(), load.window,
+                                          load.ops_per_pipeliner, load.silent, parent));
+  for (int i = 0; i < load.lockers; ++i)
+    out.clients.push_back(spawn_locker(sys, store, log, keys, ++client, rng(),
+                                       load.cycles_per_locker, load.lease_ms, load.holders_die,
+                                       parent));
+  return out;
+}
+
 caf::actor spawn_watcher(caf::actor_system& sys, store_actor store, std::shared_ptr<history> log,
                          const key_space& keys, int client, uint64_t seed) {
   return sys.spawn(watcher, std::move(log), std::move(store), keys, client, seed);

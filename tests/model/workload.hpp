@@ -61,6 +61,21 @@ caf::actor spawn_locker(caf::actor_system& sys, store_actor store, std::shared_p
 caf::actor spawn_watcher(caf::actor_system& sys, store_actor store, std::shared_ptr<history> log,
                          const key_space& keys, int client, uint64_t seed);
 
+/// The clients of one run: `clients` send `done` to the parent when they finish, `watchers`
+/// run until told to settle. `last_client` is the highest client number taken.
+struct workload_actors {
+  std::vector<caf::actor> clients;
+  std::vector<caf::actor> watchers;
+  int last_client = 0;
+};
+
+/// Spawns `load`'s watchers, pipeliners and lockers, in that order, numbering them from 1 and
+/// drawing each one's seed from `rng`: the same `rng` state gives the same run.
+workload_actors spawn_workload(caf::actor_system& sys, const store_actor& store,
+                               const std::shared_ptr<history>& log, const key_space& keys,
+                               const workload& load, std::mt19937_64& rng,
+                               const caf::actor& parent);
+
 /// Sends `done` to the parent: a client finished.
 using done_atom = caf::atom_constant<caf::atom("done")>;
 
