@@ -42,19 +42,12 @@ inline const std::string document = R"({
 })";
 
 /// The same document with one field changed, standing in for the seed's update.
-inline const std::string document_update = R"({
-  "statuses": [
-    {"id": 250075927172759552, "text": "Aggressive Ponytail #freebandnames",
-     "entities": {"hashtags": [{"text": "freebandnames", "indices": [20, 34]}], "urls": []},
-     "user": {"name": "Sean Cummings", "location": "LA, CA", "followers_count": 70,
-              "profile_background_tile": false, "url": null}},
-    {"id": 249292149810667520, "text": "Thee Namaste Nerdz. #FreeBandNames",
-     "entities": {"hashtags": [{"text": "FreeBandNames", "indices": [20, 34]}], "urls": []},
-     "user": {"name": "Chaz Martenstein", "location": "Durham, NC", "followers_count": 2052,
-              "profile_background_tile": true, "url": "http://bullcityrecords.com/wnng/"}}
-  ],
-  "search_metadata": {"count": 2, "completed_in": 0.035, "something": "something else 🧰"}
-})";
+inline const std::string document_update = [] {
+  auto doc = document;
+  const std::string from = "\"something 🧰\"";
+  doc.replace(doc.find(from), from.size(), "\"something else 🧰\"");
+  return doc;
+}();
 
 inline std::string text(const object& obj) {
   return std::string(obj.data.begin(), obj.data.end());
