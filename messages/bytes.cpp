@@ -23,28 +23,29 @@ void bytes::max_wire_size(size_t n) noexcept {
   wire_limit.store(n, std::memory_order_relaxed);
 }
 
-bytes::bytes(const char* first, size_t n) {
-  if (n == 0)
-    return;
-  if (n > UINT32_MAX)
-    throw std::length_error("a value of more than 4 GiB");
+bytes::block* bytes::allocate(size_t n) noexcept {
   auto* mem = static_cast<block*>(std::malloc(sizeof(block) + n));
-  if (mem == nullptr)
-    throw std::bad_alloc{};
-  block_ = new (mem) block{{1}, static_cast<uint32_t>(n)};
-  std::memcpy(block_ + 1, first, n);
+  return mem ? new (mem) block{{1}, static_cast<uint32_t>(n)} : nullptr;
 }
 
-bytes::bytes(size_t n, char c) {
+bytes::block* bytes::new_block(size_t n) {
   if (n == 0)
-    return;
+    return nullptr;
   if (n > UINT32_MAX)
     throw std::length_error("a value of more than 4 GiB");
-  auto* mem = static_cast<block*>(std::malloc(sizeof(block) + n));
-  if (mem == nullptr)
-    throw std::bad_alloc{};
-  block_ = new (mem) block{{1}, static_cast<uint32_t>(n)};
-  std::memset(block_ + 1, c, n);
+  if (auto* b = allocate(n))
+    return b;
+  throw std::bad_alloc{};
+}
+
+bytes::bytes(const char* first, size_t n) : block_(new_block(n)) {
+  if (block_)
+    std::memcpy(block_ + 1, first, n);
+}
+
+bytes::bytes(size_t n, char c) : block_(new_block(n)) {
+  if (block_)
+    std::memset(block_ + 1, c, n);
 }
 
 void bytes::release() noexcept {
@@ -72,11 +73,10 @@ caf::error bytes::read(caf::deserializer& source, bytes& x) {
     x = bytes{};
     return source.end_sequence();
   }
-  auto* mem = static_cast<block*>(std::malloc(sizeof(block) + n));
-  if (mem == nullptr)
-    return caf::make_error(caf::sec::runtime_error, "out of memory for a value");
   bytes result;
-  result.block_ = new (mem) block{{1}, static_cast<uint32_t>(n)};
+  result.block_ = allocate(n);
+  if (result.block_ == nullptr)
+    return caf::make_error(caf::sec::runtime_error, "out of memory for a value");
   if (auto err = source.apply_raw(n, result.block_ + 1))
     return err;
   x = std::move(result);

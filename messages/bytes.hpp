@@ -148,6 +148,12 @@ private:
     uint32_t size;
   };
 
+  /// A block for `n` > 0 bytes (at most 4 GiB) with one reference; null when out of memory.
+  static block* allocate(size_t n) noexcept;
+
+  /// A block for `n` bytes, null for 0; throws when `n` is over 4 GiB or memory is out.
+  static block* new_block(size_t n);
+
   void release() noexcept;
 
   block* block_ = nullptr;
